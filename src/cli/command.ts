@@ -1,0 +1,39 @@
+import type { Argv } from 'yargs';
+import { UsageError } from '../util/errors.js';
+
+/** One `ecaf` subcommand: its handler returns the exit code (0, 1, 2 or 130). */
+export interface EcafCommand {
+  command: string | string[];
+  describe: string;
+  // yargs' builder and argv types do not compose across modules: each handler checks its own
+  builder: (y: Argv) => Argv<any>;
+  handler: (args: any) => Promise<number>;
+}
+
+/** --root, shared by every command that works on a dataset root. */
+export const rootOption = {
+  root: {
+    type: 'string' as const,
+    default: '.',
+    describe: 'dataset root (holds image_data/, image_pairs/, reports/)',
+  },
+};
+
+/** An integer flag within bounds (yargs checks only the type); exit 2 otherwise. */
+export function intArg(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+    throw new UsageError(`--${name} must be an integer ${range}, got ${String(value)}`);
+  }
+  return n;
+}
+
+/** A number flag within bounds; exit 2 otherwise. */
+export function numberArg(name: string, value: unknown, min: number, max = Number.POSITIVE_INFINITY): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a number ${max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in ${min}..${max}`}, got ${String(value)}`);
+  }
+  return n;
+}

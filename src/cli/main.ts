@@ -1,0 +1,53 @@
+import yargs from 'yargs';
+import { VERSION } from '../version.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, InterruptedError, UsageError } from '../util/errors.js';
+import type { EcafCommand } from './command.js';
+import { validateCommand } from './validate.js';
+
+/** Every subcommand, in the order `ecaf --help` lists them. */
+const COMMANDS: EcafCommand[] = [validateCommand];
+
+/** Run the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const cli = yargs(argv)
+    .scriptName('ecaf')
+    .usage('$0 <command> [options]\n\nRebuild and benchmark the ECAF cross-age face dataset.')
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'name a command (ecaf --help lists them)')
+    .recommendCommands()
+    .exitProcess(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(`${msg}\n(ecaf --help, or ecaf <command> --help)`);
+    });
+  for (const c of COMMANDS) {
+    cli.command(c.command, c.describe, c.builder, async (args) => {
+      code = await c.handler(args);
+    });
+  }
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    return reportError(err);
+  }
+  return code;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof InterruptedError) {
+    process.stderr.write(`ecaf: ${err.message}\n`);
+    return EXIT_INTERRUPTED;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`ecaf: ${err.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const e = err as Error;
+  process.stderr.write(`ecaf: error: ${e?.message ?? String(err)}\n`);
+  if (process.env.ECAF_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return EXIT_FAILED;
+}

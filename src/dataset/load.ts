@@ -1,0 +1,122 @@
+import { promises as fs } from 'node:fs';
+import { UsageError } from '../util/errors.js';
+import { streamTopLevel, JsonSyntaxError } from './json-stream.js';
+import { normalizeRecord } from './normalize.js';
+import { formatIssue, type EcafRecord, type RecordIssue } from './record.js';
+
+/** How many issues are kept to print; all are counted. */
+const MAX_KEPT_ISSUES = 1000;
+/** How many issues an error message lists before "and N more". */
+const MAX_PRINTED_ISSUES = 20;
+
+export interface DataJsonSummary {
+  file: string;
+  /** Entries in the file. */
+  total: number;
+  /** Entries that pass every rule (first occurrence of a duplicated id counts as valid). */
+  valid: number;
+  /** Entries that break a rule. */
+  invalidCount: number;
+  /** The first issues found (at most 1000), in file order. */
+  issues: RecordIssue[];
+}
+
+/** data.json breaks the rules: the CLI prints it and exits 2 before writing anything. */
+export class DataJsonError extends UsageError {
+  override name = 'DataJsonError';
+  constructor(readonly summary: DataJsonSummary) {
+    super(describeInvalid(summary));
+  }
+}
+
+export function describeInvalid(summary: DataJsonSummary): string {
+  const shown = summary.issues.slice(0, MAX_PRINTED_ISSUES).map((i) => formatIssue(summary.file, i));
+  const more = summary.invalidCount - Math.min(summary.invalidCount, shown.length);
+  const lines = [
+    `${summary.file}: ${summary.invalidCount} of ${summary.total} records break the rules (nothing was written; --skip-invalid goes on with the ${summary.valid} valid ones):`,
+    ...shown.map((l) => `  ${l}`),
+  ];
+  if (more > 0) lines.push(`  ... and ${more} more`);
+  return lines.join('\n');
+}
+
+async function ensureReadable(file: string): Promise<void> {
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new UsageError(`${file}: not a file`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UsageError(`${file}: not found (put the records in image_data/data.json under --root, or name the file with --data)`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * One streaming pass over data.json: yields each valid record (later duplicates of an id are
+ * invalid) and fills `summary` as it goes. Memory: one record plus the set of ids.
+ */
+export async function* iterateDataJson(file: string, summary?: DataJsonSummary): AsyncGenerator<EcafRecord> {
+  await ensureReadable(file);
+  const s: DataJsonSummary = summary ?? emptySummary(file);
+  const seen = new Map<string, number>();
+  const note = (issue: RecordIssue) => {
+    if (s.issues.length < MAX_KEPT_ISSUES) s.issues.push(issue);
+  };
+  try {
+    for await (const entry of streamTopLevel(file)) {
+      s.total++;
+      const result = normalizeRecord(entry.value, entry.index, entry.key);
+      if (!result.ok) {
+        s.invalidCount++;
+        result.issues.forEach(note);
+        continue;
+      }
+      const { record } = result;
+      const firstIndex = seen.get(record.id);
+      if (firstIndex !== undefined) {
+        s.invalidCount++;
+        note({ index: record.index, id: record.id, field: 'id', message: `duplicate id (first used by record ${firstIndex})` });
+        continue;
+      }
+      seen.set(record.id, record.index);
+      s.valid++;
+      yield record;
+    }
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function emptySummary(file: string): DataJsonSummary {
+  return { file, total: 0, valid: 0, invalidCount: 0, issues: [] };
+}
+
+/** Check every rule without keeping the records (a first pass before a streaming second one). */
+export async function validateDataJson(file: string): Promise<DataJsonSummary> {
+  const summary = emptySummary(file);
+  for await (const _record of iterateDataJson(file, summary)) {
+    // counting only
+  }
+  return summary;
+}
+
+export interface LoadOptions {
+  /** Go on with the valid records instead of refusing the whole file. */
+  skipInvalid?: boolean;
+}
+
+export interface LoadedData {
+  records: EcafRecord[];
+  summary: DataJsonSummary;
+}
+
+/** Load every valid record; throws DataJsonError (exit 2) on any invalid one unless skipInvalid. */
+export async function loadDataJson(file: string, opts: LoadOptions = {}): Promise<LoadedData> {
+  const summary = emptySummary(file);
+  const records: EcafRecord[] = [];
+  for await (const record of iterateDataJson(file, summary)) records.push(record);
+  if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
+  return { records, summary };
+}
