@@ -1,0 +1,52 @@
+/**
+ * The one interface every model kind sits behind (builtin face-api, ONNX, PyTorch worker):
+ * a batch of preprocessed images in, one raw embedding per image out. Flip augmentation,
+ * normalisation and caching are done by the caller, once, for all kinds.
+ */
+
+/** How an aligned RGB face becomes the model's float input. */
+export interface Preprocessing {
+  /** Square input side in pixels (the aligned face is resized to it). */
+  size: number;
+  /** Per channel, in the model's channel order: value = (pixel / 255 - mean) / std. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Feed channels as B, G, R instead of R, G, B. */
+  bgr: boolean;
+  /** Memory layout of one image: channels first (PyTorch, most ONNX) or last (tfjs). */
+  layout: 'nchw' | 'nhwc';
+}
+
+/** How the two views of flip test-time augmentation are combined into one embedding. */
+export type FlipRule =
+  /** MTLFace's `encode`: normalise each view, add, normalise. */
+  | 'mtlface'
+  /** insightface's `verification.py`: add the raw outputs, normalise. */
+  | 'insightface';
+
+export interface EmbedderInfo {
+  kind: 'builtin' | 'onnx' | 'torch';
+  /** What the report names as the model: a file name or "builtin". */
+  model: string;
+  /** Where it runs, as reported: "cpu", "cuda", "cuda (fp16)". */
+  device: string;
+  /** Rule used when flip augmentation is on. */
+  flipRule: FlipRule;
+  /** Anything else worth reporting (detected architecture, input name, ...). */
+  details: Record<string, string | number>;
+  /** Identifies the weights for the embedding cache: a hash of the model file, or a fixed name. */
+  weightsKey: string;
+}
+
+export interface Embedder {
+  readonly info: EmbedderInfo;
+  readonly preprocessing: Preprocessing;
+  /** Embedding length. */
+  readonly dim: number;
+  /**
+   * Embed `n` images laid out back to back in `input` (n * 3 * size * size floats, in
+   * `preprocessing.layout`); resolves to n * dim floats, unnormalised.
+   */
+  embed(input: Float32Array, n: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
