@@ -4,3 +4,4 @@ export { writeFileAtomic, cleanTempFiles } from './util/atomic.js';
 export { readJsonl, readLastStates, JsonlAppender } from './util/jsonl.js';
 export { UsageError, InterruptedError } from './util/errors.js';
 export { VERSION, USER_AGENT } from './version.js';
+export * from './pairs/index.js';
