@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { datasetLayout, ffhqFile, mtcnnFile } from '../dataset/layout.js';
+import { UsageError } from '../util/errors.js';
+import { readLastStates } from '../util/jsonl.js';
+
+/** The fields of a landmarks.jsonl / crawl.jsonl line the sheet draws (CONTRACT.md). */
+interface LandmarksState {
+  id: string;
+  status: string;
+  source?: string;
+  score?: number;
+}
+interface CrawlState {
+  id: string;
+  status: string;
+  error?: string;
+}
+
+/** One cell of the sheet: an id and what its tiles show. */
+export interface SheetEntry {
+  id: string;
+  /** `ok` or the failure status of landmarks.jsonl (no_face, decode_error, missing_image). */
+  status: string;
+  /** Second text line: how the face was found, or why there is none. */
+  detail: string;
+  ffhq?: string;
+  mtcnn?: string;
+}
+
+export type SheetFilter = 'all' | 'ok' | 'failed';
+
+/**
+ * The ids of landmarks.jsonl (last state of each, in the order ids first appear), with the
+ * crawl error of ids that have no image, so a failure says where it came from.
+ */
+export async function readSheetEntries(root: string, only: SheetFilter = 'all'): Promise<SheetEntry[]> {
+  const layout = datasetLayout(root);
+  if (!existsSync(layout.landmarksLog)) {
+    throw new UsageError(`${layout.landmarksLog}: not found (run ecaf align --root ${root} first)`);
+  }
+  const marks = await readLastStates<LandmarksState>(layout.landmarksLog);
+  const crawled = await readLastStates<CrawlState>(layout.crawlLog);
+  const entries: SheetEntry[] = [];
+  for (const state of marks.values()) {
+    const ok = state.status === 'ok';
+    if ((only === 'ok' && !ok) || (only === 'failed' && ok)) continue;
+    const entry: SheetEntry = { id: state.id, status: state.status, detail: describeState(state, crawled.get(state.id)) };
+    if (ok) {
+      const ffhq = ffhqFile(layout, state.id);
+      const mtcnn = mtcnnFile(layout, state.id);
+      if (existsSync(ffhq)) entry.ffhq = ffhq;
+      if (existsSync(mtcnn)) entry.mtcnn = mtcnn;
+    }
+    entries.push(entry);
+  }
+  return entries;
+}
+
+function describeState(state: LandmarksState, crawl: CrawlState | undefined): string {
+  if (state.status === 'ok') {
+    const score = typeof state.score === 'number' ? ` ${state.score.toFixed(2)}` : '';
+    return `${state.source ?? 'ok'}${state.source === 'detector' ? score : ''}`;
+  }
+  if (state.status === 'missing_image' && crawl && crawl.status !== 'ok') {
+    return `crawl ${crawl.status}${crawl.error ? `: ${crawl.error}` : ''}`;
+  }
+  return state.status;
+}
