@@ -5,3 +5,4 @@ export { readJsonl, readLastStates, JsonlAppender } from './util/jsonl.js';
 export { UsageError, InterruptedError } from './util/errors.js';
 export { VERSION, USER_AGENT } from './version.js';
 export * from './pairs/index.js';
+export * from './crawl/index.js';

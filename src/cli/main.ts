@@ -3,9 +3,10 @@ import { VERSION } from '../version.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, InterruptedError, UsageError } from '../util/errors.js';
 import type { EcafCommand } from './command.js';
 import { validateCommand } from './validate.js';
+import { crawlCommand } from './crawl.js';
 
 /** Every subcommand, in the order `ecaf --help` lists them. */
-const COMMANDS: EcafCommand[] = [validateCommand];
+const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

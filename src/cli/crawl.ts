@@ -1,0 +1,73 @@
+import { crawl, CRAWL_DEFAULTS, formatCrawlSummary } from '../crawl/index.js';
+import { describeInvalid } from '../dataset/load.js';
+import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
+import { interruptSignal } from '../util/interrupt.js';
+import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
+
+interface CrawlArgs {
+  root: string;
+  data?: string;
+  concurrency: number;
+  'per-host': number;
+  retries: number;
+  timeout: number;
+  'max-bytes': number;
+  'allow-private': boolean;
+  'retry-failed': boolean;
+  'ignore-robots-tag': boolean;
+  'skip-invalid': boolean;
+}
+
+export const crawlCommand: EcafCommand = {
+  command: 'crawl',
+  describe: 'download the images of data.json into image_data/raw/ (resumable; log in image_data/crawl.jsonl)',
+  builder: (y) =>
+    y
+      .options({
+        ...rootOption,
+        data: { type: 'string', describe: 'records file (default: <root>/image_data/data.json)' },
+        concurrency: { type: 'number', default: CRAWL_DEFAULTS.concurrency, describe: 'requests in flight at once' },
+        'per-host': { type: 'number', default: CRAWL_DEFAULTS.perHost, describe: 'requests in flight per host' },
+        retries: { type: 'number', default: CRAWL_DEFAULTS.retries, describe: 'retries of timeouts, resets, 5xx, 408 and 429 (exponential backoff, Retry-After honoured)' },
+        timeout: { type: 'number', default: CRAWL_DEFAULTS.timeoutS, describe: 'seconds one request may take in all (connect, headers, body, redirects)' },
+        'max-bytes': { type: 'number', default: CRAWL_DEFAULTS.maxBytes, describe: 'largest image accepted, in bytes (too_large beyond)' },
+        'allow-private': { type: 'boolean', default: false, describe: 'crawl hosts on loopback, private, link-local or multicast addresses' },
+        'retry-failed': { type: 'boolean', default: false, describe: 'request again the ids whose last state is failed (a plain rerun keeps them)' },
+        'ignore-robots-tag': { type: 'boolean', default: false, describe: 'download images served with X-Robots-Tag: noai / noimageai' },
+        'skip-invalid': { type: 'boolean', default: false, describe: 'go on with the valid records when data.json has invalid ones' },
+      })
+      .example('ecaf crawl --root ecaf', 'download every image of ecaf/image_data/data.json')
+      .example('ecaf crawl --root ecaf', 'rerun after a stop: verified downloads and earlier failures are skipped')
+      .example('ecaf crawl --root ecaf --retry-failed', 'also request again the ids that failed')
+      .example('ecaf crawl --root ecaf --concurrency 128 --per-host 16 --timeout 15', 'a faster crawl of a few big hosts'),
+  handler: async (args: CrawlArgs) => {
+    const options = {
+      root: args.root,
+      data: args.data,
+      concurrency: intArg('concurrency', args.concurrency, 1, 4096),
+      perHost: intArg('per-host', args['per-host'], 1, 4096),
+      retries: intArg('retries', args.retries, 0, 20),
+      timeoutS: numberArg('timeout', args.timeout, 0.1),
+      maxBytes: intArg('max-bytes', args['max-bytes'], 1),
+      allowPrivate: args['allow-private'],
+      retryFailed: args['retry-failed'],
+      ignoreRobotsTag: args['ignore-robots-tag'],
+      skipInvalid: args['skip-invalid'],
+      progress: true,
+    };
+    const interrupt = interruptSignal();
+    try {
+      const result = await crawl({ ...options, signal: interrupt.signal });
+      const v = result.validation;
+      if (v.invalidCount > 0) {
+        const lines = describeInvalid(v).split('\n');
+        lines[0] = `${v.file}: ${v.invalidCount} of ${v.total} records break the rules and were left out (--skip-invalid):`;
+        process.stderr.write(`${lines.join('\n')}\n`);
+      }
+      process.stdout.write(`${formatCrawlSummary(result)}\n`);
+      return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,191 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { datasetLayout, rawFile, type DatasetLayout } from '../dataset/layout.js';
+import { DataJsonError, iterateDataJson, validateDataJson, type DataJsonSummary } from '../dataset/load.js';
+import type { EcafRecord } from '../dataset/record.js';
+import { cleanTempFiles } from '../util/atomic.js';
+import { formatBytes, Progress } from '../util/progress.js';
+import { createDispatcher, fetchWithRetries, type FetchOptions, type RetryOptions } from './fetch.js';
+import { POLICY_ERRORS, type CrawlErrorCode, type CrawlLine } from './record.js';
+import { HostScheduler } from './scheduler.js';
+import { checkImage } from './sniff.js';
+import { fileSha256, readCrawlStates, resumeAction, type PriorState } from './state.js';
+import { emptyCrawlSummary, finishCrawlSummary, type CrawlSummary } from './summary.js';
+import { CrawlLog, removeStale, storeImage } from './writer.js';
+
+export { formatCrawlSummary, type CrawlSummary } from './summary.js';
+export type { CrawlLine, CrawlErrorCode, CrawlStatus } from './record.js';
+export { readCrawlStates, type PriorState } from './state.js';
+export { checkImage, sniffFormat, MAX_PIXELS } from './sniff.js';
+export { blockedAddressReason } from './address.js';
+
+export const CRAWL_DEFAULTS = {
+  concurrency: 64,
+  perHost: 8,
+  retries: 3,
+  timeoutS: 30,
+  maxBytes: 20 * 1024 * 1024,
+  backoffMs: 1000,
+} as const;
+
+export interface CrawlOptions {
+  /** Dataset root: reads image_data/data.json, writes image_data/raw/ and image_data/crawl.jsonl. */
+  root: string;
+  /** Another records file instead of <root>/image_data/data.json. */
+  data?: string;
+  /** Requests in flight at once (default 64). */
+  concurrency?: number;
+  /** Requests in flight per host (default 8). */
+  perHost?: number;
+  /** Retries of transient failures (default 3). */
+  retries?: number;
+  /** Whole-request deadline of one attempt, redirects included, in seconds (default 30). */
+  timeoutS?: number;
+  /** Largest body accepted, in bytes (default 20 MB). */
+  maxBytes?: number;
+  /** Crawl hosts that resolve to loopback, private, link-local or multicast addresses. */
+  allowPrivate?: boolean;
+  /** Request again the ids whose last state is `failed`. */
+  retryFailed?: boolean;
+  /** Download images whose response says X-Robots-Tag: noai / noimageai. */
+  ignoreRobotsTag?: boolean;
+  /** Go on with the valid records of a data.json that has invalid ones. */
+  skipInvalid?: boolean;
+  /** Abort (SIGINT): stop new requests, drop those in flight, flush crawl.jsonl. */
+  signal?: AbortSignal;
+  /** Progress on stderr (default: stderr is a TTY). */
+  progress?: boolean;
+  /** First retry backoff in ms, doubled each retry (default 1000). */
+  backoffMs?: number;
+}
+
+/** Where the invalid records of a --skip-invalid run are described (the CLI prints it). */
+export interface CrawlResult extends CrawlSummary {
+  validation: DataJsonSummary;
+}
+
+/**
+ * Rebuild image_data/raw/ from data.json: a validating streaming pass, then a second streaming
+ * pass feeding a bounded window of downloads. Memory: the window plus a small state per id.
+ */
+export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
+  const started = Date.now();
+  const layout = datasetLayout(options.root);
+  const dataFile = options.data ? path.resolve(options.data) : layout.dataJson;
+  const concurrency = options.concurrency ?? CRAWL_DEFAULTS.concurrency;
+  const perHost = options.perHost ?? CRAWL_DEFAULTS.perHost;
+  const timeoutMs = (options.timeoutS ?? CRAWL_DEFAULTS.timeoutS) * 1000;
+  const allowPrivate = options.allowPrivate ?? false;
+  const ignoreRobotsTag = options.ignoreRobotsTag ?? false;
+  const retryFailed = options.retryFailed ?? false;
+
+  const validation = await validateDataJson(dataFile);
+  if (validation.invalidCount > 0 && !options.skipInvalid) throw new DataJsonError(validation);
+
+  await fs.mkdir(layout.raw, { recursive: true });
+  await cleanTempFiles(layout.raw);
+  const states = await readCrawlStates(layout.crawlLog);
+  const summary = emptyCrawlSummary(dataFile);
+  summary.records = validation.valid;
+  summary.invalid = validation.invalidCount;
+
+  const dispatcher = createDispatcher({ perHost, timeoutMs, allowPrivate });
+  const log = await CrawlLog.open(layout.crawlLog);
+  const scheduler = new HostScheduler(concurrency, perHost);
+  const progress =
+    (options.progress ?? Boolean(process.stderr.isTTY))
+      ? new Progress({
+          label: 'crawl',
+          total: validation.valid,
+          unit: 'img',
+          extra: () => `ok ${summary.alreadyOk + summary.byStatus.ok} failed ${summary.byStatus.failed} ${formatBytes(summary.bytes / Math.max(0.001, (Date.now() - started) / 1000))}/s`,
+        })
+      : undefined;
+  const fetchOpts: FetchOptions & RetryOptions = {
+    dispatcher,
+    timeoutMs,
+    maxBytes: options.maxBytes ?? CRAWL_DEFAULTS.maxBytes,
+    allowPrivate,
+    ignoreRobotsTag,
+    signal: options.signal,
+    retries: options.retries ?? CRAWL_DEFAULTS.retries,
+    backoffMs: options.backoffMs ?? CRAWL_DEFAULTS.backoffMs,
+  };
+  const job: Job = { layout, log, summary, fetchOpts, progress };
+  const window = Math.max(256, concurrency * 8);
+
+  try {
+    for await (const record of iterateDataJson(dataFile)) {
+      if (options.signal?.aborted || scheduler.error) break;
+      const prior = states.get(record.id);
+      const action = resumeAction(prior, record.imageUrl, { retryFailed, allowPrivate, ignoreRobotsTag });
+      if (action === 'keep') {
+        if (prior!.status === 'failed') summary.keptFailed++;
+        else summary.keptSkipped++;
+        progress?.tick();
+        continue;
+      }
+      scheduler.push(new URL(record.imageUrl).host, () => crawlOne(job, record, prior, action));
+      await scheduler.waitBelow(window);
+    }
+    await scheduler.waitBelow(1);
+  } finally {
+    progress?.finish();
+    await log.close();
+    await (options.signal?.aborted ? dispatcher.destroy() : dispatcher.close());
+  }
+  if (scheduler.error) throw scheduler.error;
+  summary.interrupted = Boolean(options.signal?.aborted);
+  return { ...finishCrawlSummary(summary, (Date.now() - started) / 1000), validation };
+}
+
+interface Job {
+  layout: DatasetLayout;
+  log: CrawlLog;
+  summary: CrawlSummary;
+  fetchOpts: FetchOptions & RetryOptions;
+  progress: Progress | undefined;
+}
+
+/** Verify or fetch one id, store its image, record its line. */
+async function crawlOne(job: Job, record: EcafRecord, prior: PriorState | undefined, action: 'fetch' | 'verify'): Promise<void> {
+  const { layout, summary } = job;
+  if (job.fetchOpts.signal?.aborted) return;
+  if (action === 'verify') {
+    if ((await fileSha256(rawFile(layout, record.id, prior!.format!))) === prior!.sha256) {
+      summary.alreadyOk++;
+      job.progress?.tick();
+      return;
+    }
+    summary.refetched++;
+  }
+  summary.attempted++;
+  const r = await fetchWithRetries(record.imageUrl, job.fetchOpts);
+  if (!r.ok && job.fetchOpts.signal?.aborted) {
+    summary.attempted--; // dropped, not failed: the next run fetches it
+    return;
+  }
+  const line: CrawlLine = { id: record.id, url: record.imageUrl, status: 'ok', attempts: r.attempts, time: '' };
+  if (r.httpStatus !== undefined) line.http_status = r.httpStatus;
+  if (r.finalUrl !== record.imageUrl) line.final_url = r.finalUrl;
+  let error: { code: CrawlErrorCode; detail: string } | undefined;
+  if (r.ok) {
+    const image = await checkImage(r.body);
+    if (image.ok) {
+      await storeImage(layout, record.id, image.format, r.body);
+      Object.assign(line, { bytes: r.body.length, sha256: r.sha256, format: image.format, width: image.width, height: image.height });
+      summary.bytes += r.body.length;
+    } else error = { code: image.error, detail: image.detail };
+  } else error = { code: r.error, detail: r.detail };
+  if (error) {
+    line.status = POLICY_ERRORS.has(error.code) ? 'skipped' : 'failed';
+    line.error = error.code;
+    line.detail = error.detail;
+    summary.byError[error.code] = (summary.byError[error.code] ?? 0) + 1;
+  }
+  await removeStale(layout, record.id, prior?.format, line.format);
+  line.time = new Date().toISOString();
+  job.log.add(line);
+  summary.byStatus[line.status]++;
+  job.progress?.tick();
+}
