@@ -6,3 +6,5 @@ export { UsageError, InterruptedError } from './util/errors.js';
 export { VERSION, USER_AGENT } from './version.js';
 export * from './pairs/index.js';
 export * from './crawl/index.js';
+export { openTorchEmbedder, fileSha256, TORCH_PREPROCESSING, type TorchEmbedderOptions, type TorchDevice } from './benchmark/torch-embedder.js';
+export { exportOnnx, type ExportOnnxOptions, type ExportOnnxResult } from './benchmark/export-onnx.js';

@@ -4,9 +4,10 @@ import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, InterruptedError, UsageE
 import type { EcafCommand } from './command.js';
 import { validateCommand } from './validate.js';
 import { crawlCommand } from './crawl.js';
+import { exportOnnxCommand } from './export-onnx.js';
 
 /** Every subcommand, in the order `ecaf --help` lists them. */
-const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand];
+const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, exportOnnxCommand];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

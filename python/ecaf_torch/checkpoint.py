@@ -1,0 +1,155 @@
+"""Recognise and load MTLFace checkpoints: any `torch.save` state dict, whatever the file
+extension, bare or wrapped (e.g. under `state_dict`), with `encoder.`, `module.`,
+`module.encoder.` or no prefix. Only the recognition weights (and the age head when present)
+are loaded; the synthesis parts of the released checkpoint are ignored."""
+import os
+import re
+from dataclasses import dataclass, field
+
+import torch
+
+from .model import DEPTHS, RecognitionModel
+
+# The key whose shape tells the two published fsm variants apart.
+VARIANT_KEY = 'fsm.channel.0.weight'
+VARIANT_BY_CHANNELS = {14336: 'released', 7168: 'training'}
+RECOGNITION_PARTS = ('input_layer.', 'block1.', 'block2.', 'block3.', 'block4.', 'fsm.', 'output_layer.')
+AGE_PART = 'age_estimator.'
+KNOWN_PREFIXES = ('', 'encoder.', 'module.', 'module.encoder.')
+TRUST_ENV = 'ECAF_TRUST_CHECKPOINT'
+
+
+class CheckpointError(Exception):
+    """The file is not a checkpoint this loader can use; the message says why."""
+
+
+@dataclass
+class CheckpointInfo:
+    path: str
+    variant: str
+    depth: str
+    prefix: str
+    age_head: bool
+    loaded_keys: int
+    ignored_keys: int
+    wrapper: str = ''
+    units: tuple = field(default_factory=tuple)
+
+    def describe(self):
+        prefix = self.prefix or '(none)'
+        wrapped = f", under '{self.wrapper}'" if self.wrapper else ''
+        return (f'MTLFace {self.depth}, {self.variant} fsm variant, prefix {prefix}{wrapped}: '
+                f'{self.loaded_keys} recognition tensors loaded, {self.ignored_keys} other tensors ignored'
+                f"{', age head loaded' if self.age_head else ''}")
+
+
+def read_state_dict(path):
+    """The tensors of a torch.save file, and the wrapper key they sat under ('' if bare)."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f'{path}: no such file')
+    try:
+        obj = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as err:  # noqa: BLE001 - every loader failure becomes a message naming the file
+        if os.environ.get(TRUST_ENV) == '1' and 'weights_only' in str(err).lower():
+            obj = torch.load(path, map_location='cpu', weights_only=False)
+        elif 'weights_only' in str(err).lower() or 'unpickl' in str(err).lower():
+            raise CheckpointError(
+                f'{path}: holds Python objects besides tensors, and loading those would run code from the file. '
+                f'If you trust it, set {TRUST_ENV}=1. ({type(err).__name__}: {err})') from err
+        else:
+            raise CheckpointError(f'{path}: not a torch.save file that torch {torch.__version__} can read '
+                                  f'({type(err).__name__}: {err})') from err
+    return find_tensors(path, obj)
+
+
+def _is_state_dict(obj):
+    return isinstance(obj, dict) and any(isinstance(v, torch.Tensor) for v in obj.values())
+
+
+def find_tensors(path, obj):
+    """The state dict in `obj`: itself, or one level down (e.g. under `state_dict`), preferring
+    one that holds MTLFace's fsm; other state dicts are returned so `detect` can say what they lack."""
+    nested = [(str(k), v) for k, v in obj.items() if isinstance(v, dict)] if isinstance(obj, dict) else []
+    candidates = [('', obj)] + nested
+    for name, inner in candidates:
+        if _is_state_dict(inner) and any(str(k).endswith(VARIANT_KEY) for k in inner):
+            return inner, name
+    for name, inner in candidates:
+        if _is_state_dict(inner):
+            return inner, name
+    raise CheckpointError(f'{path}: holds a {type(obj).__name__} with no tensors, not a state dict '
+                          f'(nor a dict wrapping one, e.g. under state_dict)')
+
+
+def _examples(keys, n=6):
+    keys = sorted(keys)
+    more = f' ... ({len(keys)} in all)' if len(keys) > n else ''
+    return ', '.join(keys[:n]) + more
+
+
+def detect(path, state):
+    """Prefix, variant and depth of an MTLFace state dict; CheckpointError naming what is
+    missing or mismatched for anything else."""
+    hits = [k[:-len(VARIANT_KEY)] for k in state if k.endswith(VARIANT_KEY)]
+    if not hits:
+        top = sorted({k.split('.')[0] for k in state})
+        raise CheckpointError(
+            f'{path}: not an MTLFace recognition checkpoint: no {VARIANT_KEY} (the attention-based '
+            f'feature decomposition) under any of the prefixes {", ".join(p or "(none)" for p in KNOWN_PREFIXES)}. '
+            f'Expected input_layer.*, block1..4.*, fsm.*, output_layer.*; '
+            f'the file has {len(state)} tensors, top-level names: {_examples(top, 12)}')
+    prefix = next((p for p in KNOWN_PREFIXES if p in hits), hits[0])
+    shape = tuple(state[prefix + VARIANT_KEY].shape)
+    variant = VARIANT_BY_CHANNELS.get(shape[1]) if len(shape) == 4 else None
+    if variant is None:
+        raise CheckpointError(
+            f'{path}: {prefix}{VARIANT_KEY} has shape {list(shape)}; MTLFace has [896, 14336, 1, 1] '
+            f'(released package) or [448, 7168, 1, 1] (training code)')
+    units = []
+    for b in range(1, 5):
+        pattern = re.compile(rf'^{re.escape(prefix)}block{b}\.(\d+)\.')
+        idx = {int(m.group(1)) for k in state for m in [pattern.match(k)] if m}
+        units.append(max(idx) + 1 if idx else 0)
+    units = tuple(units)
+    depth = next((name for name, u in DEPTHS.items() if u == units), None)
+    if depth is None:
+        known = ', '.join(f'{n} {list(u)}' for n, u in DEPTHS.items())
+        raise CheckpointError(
+            f'{path}: {prefix}block1..4 have {list(units)} units per stage; MTLFace depths are {known}')
+    return prefix, variant, depth, units
+
+
+def load_model(path):
+    """The RecognitionModel (eval mode, CPU) of an MTLFace checkpoint, and what was found."""
+    state, wrapper = read_state_dict(path)
+    prefix, variant, depth, units = detect(path, state)
+    root = prefix[:-len('encoder.')] if prefix.endswith('encoder.') else prefix
+    age_keys = {k[len(root) + len(AGE_PART):]: v for k, v in state.items() if k.startswith(root + AGE_PART)}
+    model = RecognitionModel(depth, variant, age_head=bool(age_keys))
+    wanted = model.state_dict()
+    picked = {}
+    for k, v in state.items():
+        if k.startswith(prefix) and k[len(prefix):].startswith(RECOGNITION_PARTS):
+            picked[k[len(prefix):]] = v
+    picked.update({AGE_PART + k: v for k, v in age_keys.items()})
+    missing = [k for k in wanted if k not in picked and not k.endswith('num_batches_tracked')]
+    unexpected = [k for k in picked if k not in wanted]
+    wrong = [f'{prefix}{k} {list(picked[k].shape)} (expected {list(wanted[k].shape)})'
+             for k in wanted if k in picked and picked[k].shape != wanted[k].shape]
+    if missing or unexpected or wrong:
+        problems = []
+        if missing:
+            problems.append(f'missing {len(missing)}: {_examples(prefix + k for k in missing)}')
+        if wrong:
+            problems.append(f'wrong shape {len(wrong)}: {"; ".join(wrong[:6])}')
+        if unexpected:
+            problems.append(f'unexpected {len(unexpected)}: {_examples(prefix + k for k in unexpected)}')
+        raise CheckpointError(
+            f'{path}: looks like MTLFace {depth} ({variant} variant, prefix {prefix or "(none)"}) '
+            f'but does not match it: ' + '; '.join(problems))
+    model.load_state_dict(picked, strict=False)
+    model.eval()
+    info = CheckpointInfo(path=path, variant=variant, depth=depth, prefix=prefix, age_head=bool(age_keys),
+                          loaded_keys=len(picked), ignored_keys=len(state) - len(picked), wrapper=wrapper,
+                          units=units)
+    return model, info

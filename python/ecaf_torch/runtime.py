@@ -1,0 +1,61 @@
+"""Device choice and the inference call, shared by the worker and the throughput check."""
+import os
+
+import torch
+
+
+class DeviceError(Exception):
+    """The requested device or precision cannot be used here; the message says what to install."""
+
+
+def setup_threads():
+    # Debian's torch starts with one thread: use every core for CPU inference.
+    torch.set_num_threads(os.cpu_count() or 1)
+
+
+def pick_device(requested, fp16):
+    """'auto' | 'cpu' | 'cuda' -> (torch device, fp16 used, note for the report)."""
+    has_cuda = torch.cuda.is_available()
+    if requested == 'cuda' and not has_cuda:
+        why = ('this PyTorch build has no CUDA' if torch.version.cuda is None
+               else f'PyTorch (CUDA {torch.version.cuda}) sees no GPU')
+        raise DeviceError(f'--device cuda: {why} (torch {torch.__version__}). Install a CUDA build of PyTorch '
+                          '(https://pytorch.org/get-started/locally/) on a machine with an NVIDIA driver, '
+                          'or use --device cpu / auto')
+    if requested == 'cpu' and fp16:
+        raise DeviceError('fp16 autocast needs CUDA: use --device cuda (or auto on a GPU machine), or drop fp16')
+    if requested not in ('auto', 'cpu', 'cuda'):
+        raise DeviceError(f'unknown device {requested!r}: auto, cpu or cuda')
+    use_cuda = requested == 'cuda' or (requested == 'auto' and has_cuda)
+    if not use_cuda:
+        note = 'auto: no CUDA, running on CPU' + (' in fp32 (fp16 needs CUDA)' if fp16 else '')
+        return torch.device('cpu'), False, note if requested == 'auto' else ''
+    return torch.device('cuda'), fp16, ''
+
+
+def prepare(model, device):
+    model = model.to(device).eval()
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = True
+        # NHWC lets cuDNN use tensor cores without layout transposes
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def run(model, batch, device, fp16):
+    """Raw float32 embeddings of a [N,3,112,112] float32 batch (CPU tensor) as a CPU tensor."""
+    with torch.inference_mode():
+        x = batch.to(device, non_blocking=True)
+        if device.type == 'cuda':
+            x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast('cuda', dtype=torch.float16, enabled=fp16):
+                y = model(x)
+        else:
+            y = model(x)
+        return y.float().cpu()
+
+
+def device_name(device, fp16):
+    if device.type != 'cuda':
+        return 'cpu'
+    return 'cuda (fp16)' if fp16 else 'cuda'
