@@ -135,13 +135,13 @@ export async function fetchOnce(url: string, opts: FetchOptions): Promise<Attemp
     if (!opts.ignoreRobotsTag) {
       const directive = robotsDisallow(res.headers['x-robots-tag']);
       if (directive) {
-        res.body.destroy();
+        discard(res.body);
         return fail('robots_disallowed', `X-Robots-Tag: ${directive} (--ignore-robots-tag ignores it)`, { httpStatus: status });
       }
     }
     const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
     if (declared > opts.maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       return fail('too_large', `Content-Length ${declared} is over --max-bytes ${opts.maxBytes}`, { httpStatus: status });
     }
 
@@ -152,7 +152,7 @@ export async function fetchOnce(url: string, opts: FetchOptions): Promise<Attemp
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         received += chunk.length;
         if (received > opts.maxBytes) {
-          res.body.destroy();
+          discard(res.body);
           return fail('too_large', `body passed --max-bytes ${opts.maxBytes}`, { httpStatus: status });
         }
         hash.update(chunk);
@@ -170,6 +170,12 @@ export async function fetchOnce(url: string, opts: FetchOptions): Promise<Attemp
     }
     return { ok: true, body: Buffer.concat(chunks, received), sha256: hash.digest('hex'), httpStatus: status, finalUrl: current };
   }
+}
+
+/** Drop a response body unread: the socket is closed rather than drained. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
