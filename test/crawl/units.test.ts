@@ -1,0 +1,122 @@
+import { blockedAddressReason } from '../../src/crawl/address.js';
+import { parseRetryAfter } from '../../src/crawl/fetch.js';
+import { robotsDisallow } from '../../src/crawl/robots.js';
+import { HostScheduler } from '../../src/crawl/scheduler.js';
+import { checkImage, looksComplete, sniffFormat } from '../../src/crawl/sniff.js';
+import { resumeAction, urlKey, type PriorState } from '../../src/crawl/state.js';
+import { emptyCrawlSummary, finishCrawlSummary, formatCrawlSummary } from '../../src/crawl/summary.js';
+import { claimedPng, makeImage } from './fault-server.js';
+
+describe('blockedAddressReason', () => {
+  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fc00::1', 'fd12:3456::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '64:ff9b::192.168.0.1'])(
+    'blocks %s',
+    (ip) => expect(blockedAddressReason(ip)).toBeDefined(),
+  );
+  it.each(['8.8.8.8', '172.32.0.1', '192.169.0.1', '100.128.0.1', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2001:db8::1'])('allows %s', (ip) =>
+    expect(blockedAddressReason(ip)).toBeUndefined(),
+  );
+});
+
+describe('robotsDisallow', () => {
+  it('finds noai / noimageai, for ecaf or every agent only', () => {
+    expect(robotsDisallow('noai')).toBe('noai');
+    expect(robotsDisallow(['noindex', 'NoImageAI'])).toBe('noimageai');
+    expect(robotsDisallow('noindex, nofollow')).toBeUndefined();
+    expect(robotsDisallow('otherbot: noai')).toBeUndefined();
+    expect(robotsDisallow('ecaf: noai')).toBe('noai');
+    expect(robotsDisallow('*: noimageai')).toBe('noimageai');
+    expect(robotsDisallow(undefined)).toBeUndefined();
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    const now = Date.parse('2024-01-01T00:00:00Z');
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter('Mon, 01 Jan 2024 00:00:10 GMT', now)).toBe(10000);
+    expect(parseRetryAfter('Sun, 31 Dec 2023 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('sniffing', () => {
+  it('tells formats by magic bytes and notices cut-off data', async () => {
+    for (const [fmt, ext] of [['jpeg', 'jpg'], ['png', 'png'], ['webp', 'webp']] as const) {
+      const img = await makeImage(7, fmt);
+      expect(sniffFormat(img)).toBe(ext);
+      expect(looksComplete(ext, img)).toBe(true);
+      expect(looksComplete(ext, img.subarray(0, img.length - 20))).toBe(false);
+    }
+    expect(sniffFormat(Buffer.from('GIF89a......'))).toBe('gif');
+    expect(sniffFormat(Buffer.from('<html>'))).toBeUndefined();
+  });
+
+  it('checks dimensions through sharp and refuses over 100 megapixels', async () => {
+    expect(await checkImage(await makeImage(8, 'png', 30, 20))).toEqual({ ok: true, format: 'png', width: 30, height: 20 });
+    expect(await checkImage(claimedPng(10000, 10001))).toMatchObject({ ok: false, error: 'too_large' });
+    expect(await checkImage(claimedPng(10000, 10000))).toMatchObject({ ok: true, width: 10000, height: 10000 });
+  });
+});
+
+describe('resumeAction', () => {
+  const url = 'http://h/a.jpg';
+  const policy = { retryFailed: false, allowPrivate: false, ignoreRobotsTag: false };
+  const state = (s: Partial<PriorState>): PriorState => ({ status: 'ok', url: urlKey(url), ...s });
+  it('verifies ok ids, keeps failures unless asked, fetches changed URLs and lifted skips', () => {
+    expect(resumeAction(undefined, url, policy)).toBe('fetch');
+    expect(resumeAction(state({ format: 'jpg', sha256: 'ab' }), url, policy)).toBe('verify');
+    expect(resumeAction(state({ format: 'jpg', sha256: 'ab' }), 'http://h/b.jpg', policy)).toBe('fetch');
+    expect(resumeAction(state({ status: 'failed', error: 'timeout' }), url, policy)).toBe('keep');
+    expect(resumeAction(state({ status: 'failed', error: 'timeout' }), url, { ...policy, retryFailed: true })).toBe('fetch');
+    expect(resumeAction(state({ status: 'skipped', error: 'blocked_address' }), url, { ...policy, retryFailed: true })).toBe('keep');
+    expect(resumeAction(state({ status: 'skipped', error: 'blocked_address' }), url, { ...policy, allowPrivate: true })).toBe('fetch');
+    expect(resumeAction(state({ status: 'skipped', error: 'robots_disallowed' }), url, { ...policy, ignoreRobotsTag: true })).toBe('fetch');
+  });
+});
+
+describe('HostScheduler', () => {
+  it('holds the global and per-host limits and never blocks a free host behind a busy one', async () => {
+    const s = new HostScheduler(4, 2);
+    const running = new Map<string, number>();
+    let maxGlobal = 0;
+    const maxHost = new Map<string, number>();
+    const order: string[] = [];
+    const task = (host: string) => async () => {
+      running.set(host, (running.get(host) ?? 0) + 1);
+      maxHost.set(host, Math.max(maxHost.get(host) ?? 0, running.get(host)!));
+      maxGlobal = Math.max(maxGlobal, [...running.values()].reduce((a, b) => a + b, 0));
+      order.push(host);
+      await new Promise((r) => setTimeout(r, 5));
+      running.set(host, running.get(host)! - 1);
+    };
+    for (let i = 0; i < 10; i++) s.push('a', task('a'));
+    s.push('b', task('b'));
+    await s.waitBelow(1);
+    expect(maxGlobal).toBeLessThanOrEqual(4);
+    expect(maxHost.get('a')).toBe(2);
+    expect(order.indexOf('b')).toBeLessThan(3); // b started with the first wave, not after a's queue
+  });
+
+  it('keeps the first error a task throws', async () => {
+    const s = new HostScheduler(2, 2);
+    s.push('a', async () => {
+      throw new Error('disk full');
+    });
+    await s.waitBelow(1);
+    expect((s.error as Error).message).toBe('disk full');
+  });
+});
+
+describe('formatCrawlSummary', () => {
+  it('gives counts by status and code, success rate, bytes and time', () => {
+    const s = emptyCrawlSummary('/d/data.json');
+    Object.assign(s, { records: 10, attempted: 8, byStatus: { ok: 6, failed: 2, skipped: 0 }, byError: { timeout: 1, http_404: 1 }, alreadyOk: 2, bytes: 3 * 1024 * 1024 });
+    const text = formatCrawlSummary(finishCrawlSummary(s, 2));
+    expect(text).toContain('this run: 8 requested: 6 ok, 2 failed, 0 skipped (success rate 75.0%)');
+    expect(text).toContain('errors: http_404 1, timeout 1');
+    expect(text).toContain('2 already downloaded (sha256 checked)');
+    expect(text).toContain('3.0 MB in 2s (3.0 img/s, 1.5 MB/s)');
+    expect(text).toContain('raw/ now holds 8 of 10 images (80.0%)');
+  });
+});
