@@ -1,0 +1,126 @@
+import { performance } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { writeFileAtomic } from '../util/atomic.js';
+import { decodeRgb, type RgbImage } from '../util/faceapi.js';
+import type { FaceDetector } from './detect.js';
+import { ffhqKeyPointsFrom5, ffhqKeyPointsFrom68 } from './ffhq.js';
+import { alignFfhq } from './ffhq-image.js';
+import { roundBox, roundPoint, type LandmarksLine } from './line.js';
+import type { LandmarkOverride } from './override.js';
+import { chooseFace, type Box } from './select.js';
+import { invertSimilarity, similarityMatrix, umeyama, type Point } from './similarity.js';
+import { mtcnnTemplate, points5From68 } from './template.js';
+import { warpAffine } from './warp.js';
+
+/** Larger photos are refused (decode_error) rather than risk a worker's memory: 60 MP is 180 MB decoded. */
+export const MAX_PIXELS = 60_000_000;
+
+/** One photo to align, as the main thread hands it to a worker. */
+export interface AlignTask {
+  id: string;
+  file: string;
+  /** Face++ rectangle of the record, as a box. */
+  rectangle?: Box;
+  override?: LandmarkOverride;
+  ffhqSize: number;
+  /** ffhqSize * 4 (published) or ffhqSize (--ffhq-fast). */
+  ffhqTransformSize: number;
+  mtcnnSize: number;
+  ffhqFile: string;
+  mtcnnFile: string;
+}
+
+/** Seconds spent in each step of one photo. */
+export interface AlignTimings {
+  decode: number;
+  detect: number;
+  landmarks: number;
+  ffhq: number;
+  mtcnn: number;
+  write: number;
+}
+
+export interface AlignOutcome {
+  line: LandmarksLine;
+  timings: AlignTimings;
+}
+
+export const emptyTimings = (): AlignTimings => ({ decode: 0, detect: 0, landmarks: 0, ffhq: 0, mtcnn: 0, write: 0 });
+
+/** The 5-point (MTCNN/ArcFace) crop: least-squares similarity onto the template, bilinear, black border. */
+export function alignMtcnn(img: RgbImage, points5: readonly Point[], size: number): RgbImage {
+  const toTemplate = umeyama(points5, mtcnnTemplate(size));
+  return warpAffine(img, similarityMatrix(invertSimilarity(toTemplate)), size, size, 'zero');
+}
+
+function rgbSharp(img: RgbImage): ReturnType<typeof sharp> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+}
+
+/**
+ * Decode, find the face the record means, align it both ways and write both files
+ * atomically; the returned line is the id's new state. Never throws for a bad photo.
+ */
+export async function alignImage(task: AlignTask, detector: FaceDetector): Promise<AlignOutcome> {
+  const timings = emptyTimings();
+  const time = () => new Date().toISOString();
+  const source = task.override ? 'override' : 'detector';
+  let t = performance.now();
+  const lap = (key: keyof AlignTimings) => {
+    const now = performance.now();
+    timings[key] += (now - t) / 1000;
+    t = now;
+  };
+
+  let img: RgbImage;
+  try {
+    const meta = await sharp(task.file).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image dimensions');
+    if (meta.width * meta.height > MAX_PIXELS) throw new Error(`image too large: ${meta.width}x${meta.height} is over ${MAX_PIXELS / 1e6} megapixels`);
+    img = await decodeRgb(task.file);
+  } catch (err) {
+    lap('decode');
+    return { line: { id: task.id, status: 'decode_error', source, error: (err as Error).message, time: time() }, timings };
+  }
+  lap('decode');
+
+  const line: LandmarksLine = { id: task.id, status: 'ok', source, time: '' };
+  let landmarks68: Point[] | undefined;
+  let points5: Point[];
+  if (task.override) {
+    landmarks68 = task.override.landmarks68;
+    points5 = task.override.points5 ?? points5From68(task.override.landmarks68!);
+  } else {
+    const detections = await detector.detect(img);
+    lap('detect');
+    line.faces = detections.length;
+    const choice = chooseFace(detections, img.width, img.height, task.rectangle);
+    if (choice.kind === 'none') return { line: { ...line, status: 'no_face', time: time() }, timings };
+    const box = choice.kind === 'detection' ? detections[choice.index]!.box : choice.box;
+    if (choice.kind === 'detection') line.score = Math.round(detections[choice.index]!.score * 1e4) / 1e4;
+    else line.source = 'rectangle';
+    line.box = roundBox(box);
+    landmarks68 = (await detector.landmarks(img, box)) ?? undefined;
+    lap('landmarks');
+    if (!landmarks68) return { line: { ...line, status: 'no_face', error: 'the face box holds no pixels of the photo', time: time() }, timings };
+    points5 = points5From68(landmarks68);
+  }
+
+  const keys = landmarks68 ? ffhqKeyPointsFrom68(landmarks68) : ffhqKeyPointsFrom5(points5);
+  const ffhq = await alignFfhq(img, keys, task.ffhqSize, task.ffhqTransformSize);
+  lap('ffhq');
+  const mtcnn = alignMtcnn(img, points5, task.mtcnnSize);
+  lap('mtcnn');
+  const [png, jpg] = await Promise.all([rgbSharp(ffhq.image).png({ compressionLevel: 6 }).toBuffer(), rgbSharp(mtcnn).jpeg({ quality: 95 }).toBuffer()]);
+  await writeFileAtomic(task.ffhqFile, png);
+  await writeFileAtomic(task.mtcnnFile, jpg);
+  lap('write');
+
+  if (landmarks68) line.landmarks68 = landmarks68.map(roundPoint);
+  line.points5 = points5.map(roundPoint);
+  line.ffhq_size = task.ffhqSize;
+  line.mtcnn_size = task.mtcnnSize;
+  if (task.ffhqTransformSize === task.ffhqSize) line.ffhq_fast = true;
+  line.time = time();
+  return { line, timings };
+}

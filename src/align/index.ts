@@ -1,0 +1,300 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { datasetLayout, ffhqFile, mtcnnFile, RAW_EXTENSIONS, type DatasetLayout } from '../dataset/layout.js';
+import { loadDataJson } from '../dataset/load.js';
+import type { EcafRecord } from '../dataset/record.js';
+import { cleanTempFiles } from '../util/atomic.js';
+import { UsageError } from '../util/errors.js';
+import { JsonlAppender, readLastStates } from '../util/jsonl.js';
+import { distFile } from '../util/paths.js';
+import { formatDuration, Progress } from '../util/progress.js';
+import { emptyTimings, type AlignOutcome, type AlignTask, type AlignTimings } from './align-image.js';
+import { roundPoint, type AlignStatus, type LandmarkSource, type LandmarksLine } from './line.js';
+import { readOverrides, type LandmarkOverride } from './override.js';
+import { WorkerPool, WorkerTaskError } from './pool.js';
+import { rectangleBox } from './select.js';
+
+export * from './similarity.js';
+export * from './template.js';
+export * from './ffhq.js';
+export { ffhqPad, gaussianBlur, gaussianBlurExact, median } from './ffhq-pad.js';
+export { alignFfhq, quadInverse } from './ffhq-image.js';
+export { warpAffine, cropRgb, type WarpBorder } from './warp.js';
+export * from './select.js';
+export * from './line.js';
+export { readOverrides, type LandmarkOverride } from './override.js';
+export { alignImage, alignMtcnn, type AlignTask, type AlignTimings, type AlignOutcome } from './align-image.js';
+export { FaceDetector, DETECT_MAX_SIDE, MIN_CONFIDENCE } from './detect.js';
+
+export interface AlignOptions {
+  root: string;
+  /** FFHQ output side (default 1024). */
+  ffhqSize?: number;
+  /** 5-point output side (default 112). */
+  mtcnnSize?: number;
+  /** Worker threads (default: the number of cores). */
+  workers?: number;
+  /** Redo ids already aligned. */
+  force?: boolean;
+  /** Go on with the valid records of a data.json with invalid ones. */
+  skipInvalid?: boolean;
+  /** `--ffhq-fast`: transform straight at the output size, skipping FFHQ's 4x step. */
+  ffhqFast?: boolean;
+  signal?: AbortSignal;
+  /** Draw progress on stderr (default true). */
+  progress?: boolean;
+}
+
+export interface AlignSummary {
+  root: string;
+  /** Valid records of data.json (and how many invalid ones --skip-invalid left out). */
+  records: number;
+  invalidRecords: number;
+  /** State of every record after this run, by status. */
+  counts: Record<AlignStatus, number>;
+  /** Photos aligned in this run, and ids skipped because they were already aligned. */
+  alignedNow: number;
+  alreadyDone: number;
+  /** Photos sent to the detector/warps in this run (all outcomes). */
+  processed: number;
+  /** ok records by where their landmarks came from. */
+  sources: Record<LandmarkSource, number>;
+  /** Faces the detector found in the photos processed now. */
+  facesFound: number;
+  noFace: string[];
+  decodeErrors: { id: string; error: string }[];
+  missingImages: { id: string; error: string }[];
+  /** Override entries for ids that are not in data.json. */
+  unusedOverrides: string[];
+  workers: number;
+  wallSeconds: number;
+  /** Worker seconds per step, summed over the photos processed now. */
+  timings: AlignTimings;
+  interrupted: boolean;
+  overrideFile: string;
+  landmarksFile: string;
+}
+
+/** The parts of a crawl.jsonl line align reads. */
+interface CrawlState {
+  id: string;
+  status: string;
+  format?: string;
+  error?: string;
+}
+
+const STATUSES: AlignStatus[] = ['ok', 'no_face', 'decode_error', 'missing_image'];
+
+/** raw/ file names by id: `<id>.<ext>` with a crawl extension (ids may hold dots). */
+async function rawFilesById(layout: DatasetLayout): Promise<Map<string, string[]>> {
+  const byId = new Map<string, string[]>();
+  let names: string[] = [];
+  try {
+    names = await fs.readdir(layout.raw);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const name of names) {
+    const dot = name.lastIndexOf('.');
+    if (dot <= 0 || !(RAW_EXTENSIONS as readonly string[]).includes(name.slice(dot + 1))) continue;
+    const id = name.slice(0, dot);
+    byId.set(id, [...(byId.get(id) ?? []), name]);
+  }
+  return byId;
+}
+
+const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+function sameOverride(line: LandmarksLine, o: LandmarkOverride): boolean {
+  if (o.landmarks68) return JSON.stringify(line.landmarks68) === JSON.stringify(o.landmarks68.map(roundPoint));
+  return line.landmarks68 === undefined && JSON.stringify(line.points5) === JSON.stringify(o.points5!.map(roundPoint));
+}
+
+/** Align every record of `<root>/image_data/data.json` whose photo crawl stored. */
+export async function align(options: AlignOptions): Promise<AlignSummary> {
+  const start = Date.now();
+  const ffhqSize = options.ffhqSize ?? 1024;
+  const mtcnnSize = options.mtcnnSize ?? 112;
+  const workers = options.workers ?? os.availableParallelism();
+  const ffhqFast = options.ffhqFast ?? false;
+  for (const [name, v, min] of [['ffhq-size', ffhqSize, 16], ['mtcnn-size', mtcnnSize, 16], ['workers', workers, 1]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+  }
+  const layout = datasetLayout(options.root);
+  const { records, summary: dataSummary } = await loadDataJson(layout.dataJson, { skipInvalid: options.skipInvalid });
+  const overrides = await readOverrides(layout.landmarksOverride);
+  const crawl = await readLastStates<CrawlState>(layout.crawlLog);
+  const previous = await readLastStates<LandmarksLine>(layout.landmarksLog);
+  const raw = await rawFilesById(layout);
+  await fs.mkdir(layout.ffhq, { recursive: true });
+  await fs.mkdir(layout.mtcnn, { recursive: true });
+  await Promise.all([cleanTempFiles(layout.ffhq), cleanTempFiles(layout.mtcnn)]);
+
+  const state = new Map<string, LandmarksLine>();
+  const newLines: LandmarksLine[] = [];
+  const tasks: AlignTask[] = [];
+  let alreadyDone = 0;
+  for (const rec of records) {
+    const prev = previous.get(rec.id);
+    const override = overrides.get(rec.id);
+    if (!options.force && prev && (await isAligned(prev, override, layout, ffhqSize, mtcnnSize, ffhqFast))) {
+      alreadyDone++;
+      state.set(rec.id, prev);
+      continue;
+    }
+    const file = rawFileOf(rec, crawl.get(rec.id), raw.get(rec.id), layout);
+    if (typeof file !== 'string') {
+      const line: LandmarksLine = { id: rec.id, status: 'missing_image', source: override ? 'override' : 'detector', error: file.error, time: new Date().toISOString() };
+      state.set(rec.id, line);
+      if (options.force || prev?.status !== 'missing_image' || prev.error !== line.error) newLines.push(line);
+      continue;
+    }
+    tasks.push({
+      id: rec.id,
+      file,
+      ...(rec.faceRectangle ? { rectangle: rectangleBox(rec.faceRectangle) } : {}),
+      ...(override ? { override } : {}),
+      ffhqSize,
+      ffhqTransformSize: ffhqFast ? ffhqSize : 4 * ffhqSize,
+      mtcnnSize,
+      ffhqFile: ffhqFile(layout, rec.id),
+      mtcnnFile: mtcnnFile(layout, rec.id),
+    });
+  }
+
+  const appender = await JsonlAppender.open(layout.landmarksLog);
+  const timings = emptyTimings();
+  let facesFound = 0;
+  let processed = 0;
+  const tally = { ok: 0, no_face: 0, failed: 0 };
+  const poolSize = Math.min(workers, tasks.length);
+  const progress =
+    options.progress === false || tasks.length === 0
+      ? undefined
+      : new Progress({ label: 'align', total: tasks.length, unit: 'img', extra: () => `ok ${tally.ok} no_face ${tally.no_face} failed ${tally.failed}` });
+  let pool: WorkerPool<AlignTask, AlignOutcome> | undefined;
+  try {
+    await appender.append(newLines);
+    if (poolSize > 0) {
+      pool = new WorkerPool<AlignTask, AlignOutcome>(distFile('align/worker.js'), poolSize);
+      await pool.ready();
+      const run = pool;
+      let next = 0;
+      const runner = async () => {
+        while (next < tasks.length && !options.signal?.aborted) {
+          const task = tasks[next++]!;
+          let outcome: AlignOutcome;
+          try {
+            outcome = await run.run(task);
+          } catch (err) {
+            if (!(err instanceof WorkerTaskError)) throw err;
+            const line: LandmarksLine = { id: task.id, status: 'decode_error', source: task.override ? 'override' : 'detector', error: err.message, time: new Date().toISOString() };
+            outcome = { line, timings: emptyTimings() };
+          }
+          await appender.append([outcome.line]);
+          state.set(task.id, outcome.line);
+          processed++;
+          facesFound += outcome.line.faces ?? 0;
+          for (const k of Object.keys(timings) as (keyof AlignTimings)[]) timings[k] += outcome.timings[k];
+          if (outcome.line.status === 'ok') tally.ok++;
+          else if (outcome.line.status === 'no_face') tally.no_face++;
+          else tally.failed++;
+          progress?.tick();
+        }
+      };
+      await Promise.all(Array.from({ length: poolSize }, runner));
+    }
+  } finally {
+    progress?.finish();
+    await pool?.close();
+    await appender.close();
+  }
+
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<AlignStatus, number>;
+  const sources: Record<LandmarkSource, number> = { detector: 0, rectangle: 0, override: 0 };
+  const noFace: string[] = [];
+  const decodeErrors: { id: string; error: string }[] = [];
+  const missingImages: { id: string; error: string }[] = [];
+  for (const rec of records) {
+    const line = state.get(rec.id) ?? previous.get(rec.id);
+    if (!line) continue; // not reached before an interrupt
+    counts[line.status]++;
+    if (line.status === 'ok') sources[line.source]++;
+    else if (line.status === 'no_face') noFace.push(rec.id);
+    else if (line.status === 'decode_error') decodeErrors.push({ id: rec.id, error: line.error ?? '' });
+    else missingImages.push({ id: rec.id, error: line.error ?? '' });
+  }
+  const ids = new Set(records.map((r) => r.id));
+  return {
+    root: layout.root,
+    records: records.length,
+    invalidRecords: dataSummary.invalidCount,
+    counts,
+    alignedNow: tally.ok,
+    alreadyDone,
+    processed,
+    sources,
+    facesFound,
+    noFace,
+    decodeErrors,
+    missingImages,
+    unusedOverrides: [...overrides.keys()].filter((id) => !ids.has(id)),
+    workers: poolSize,
+    wallSeconds: (Date.now() - start) / 1000,
+    timings,
+    interrupted: Boolean(options.signal?.aborted) && processed < tasks.length,
+    overrideFile: layout.landmarksOverride,
+    landmarksFile: layout.landmarksLog,
+  };
+}
+
+/** Already done: ok with the same sizes, both files there, and landmarks from the override exactly when there is one. */
+async function isAligned(prev: LandmarksLine, override: LandmarkOverride | undefined, layout: DatasetLayout, ffhqSize: number, mtcnnSize: number, ffhqFast: boolean): Promise<boolean> {
+  if (prev.status !== 'ok' || prev.ffhq_size !== ffhqSize || prev.mtcnn_size !== mtcnnSize || Boolean(prev.ffhq_fast) !== ffhqFast) return false;
+  if (override ? prev.source !== 'override' || !sameOverride(prev, override) : prev.source === 'override') return false;
+  return (await exists(ffhqFile(layout, prev.id))) && (await exists(mtcnnFile(layout, prev.id)));
+}
+
+/** The stored photo of a record, or why there is none (a crawl line that is not ok wins over a stale file). */
+function rawFileOf(rec: EcafRecord, crawl: CrawlState | undefined, files: string[] | undefined, layout: DatasetLayout): string | { error: string } {
+  if (crawl && crawl.status !== 'ok') return { error: `crawl status ${crawl.status}${crawl.error ? ` (${crawl.error})` : ''}` };
+  if (!files || files.length === 0) return { error: 'no file in image_data/raw/ (run ecaf crawl)' };
+  const ext = crawl?.format === 'jpeg' ? 'jpg' : crawl?.format === 'tif' ? 'tiff' : crawl?.format;
+  const name = files.find((f) => ext && f.endsWith(`.${ext}`)) ?? files[0]!;
+  return path.join(layout.raw, name);
+}
+
+function list(items: string[], max = 20): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} ... and ${items.length - max} more`;
+}
+
+/** The summary the CLI prints: counts, ids without a face, and how to fix them by hand. */
+export function formatAlignSummary(s: AlignSummary): string {
+  const c = s.counts;
+  const lines = [
+    `align: ${s.records} records${s.invalidRecords ? ` (${s.invalidRecords} invalid skipped)` : ''}: ${c.ok} ok (${s.alignedNow} aligned now, ${s.alreadyDone} already done), ` +
+      `${c.no_face} no_face, ${c.decode_error} decode_error, ${c.missing_image} missing_image${s.interrupted ? ' (interrupted: rerun to go on)' : ''}`,
+    `  landmarks of ok faces: detector ${s.sources.detector}, rectangle ${s.sources.rectangle}, override ${s.sources.override}`,
+  ];
+  if (s.processed > 0) {
+    const per = (v: number) => `${(v / s.processed).toFixed(3)} s`;
+    const t = s.timings;
+    lines.push(
+      `  ${s.processed} photos in ${formatDuration(s.wallSeconds)} with ${s.workers} worker${s.workers === 1 ? '' : 's'} ` +
+        `(${(s.processed / s.wallSeconds).toFixed(2)} photos/s, ${s.facesFound} faces found); per photo: decode ${per(t.decode)}, ` +
+        `detection ${per(t.detect)}, landmarks ${per(t.landmarks)}, ffhq ${per(t.ffhq)}, mtcnn ${per(t.mtcnn)}, encode+write ${per(t.write)}`,
+    );
+  }
+  if (s.noFace.length) lines.push(`  no face found (${s.noFace.length}): ${list(s.noFace)}`);
+  if (s.decodeErrors.length) lines.push(`  decode errors (${s.decodeErrors.length}): ${list(s.decodeErrors.map((e) => `${e.id} (${e.error})`), 10)}`);
+  if (s.missingImages.length) lines.push(`  missing images (${s.missingImages.length}): ${list(s.missingImages.map((e) => `${e.id} (${e.error})`), 10)}`);
+  if (s.unusedOverrides.length) lines.push(`  override entries for ids not in data.json: ${list(s.unusedOverrides)}`);
+  if (s.noFace.length) {
+    lines.push(
+      `  to fix a face by hand (also a wrong face picked in a group photo): put {"<id>": {"points5": [[x, y] x 5]}} (left eye, right eye, nose, left and right mouth corner) ` +
+        `or {"<id>": {"landmarks68": [...]}} in ${s.overrideFile} and run ecaf align again; see also ${s.landmarksFile}`,
+    );
+  }
+  return lines.join('\n');
+}

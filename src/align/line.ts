@@ -1,0 +1,32 @@
+import type { Box } from './select.js';
+import type { Point } from './similarity.js';
+
+/** Per-id state in landmarks.jsonl (CONTRACT.md); the last line of an id wins. */
+export type AlignStatus = 'ok' | 'no_face' | 'decode_error' | 'missing_image';
+export type LandmarkSource = 'detector' | 'rectangle' | 'override';
+
+export interface LandmarksLine {
+  id: string;
+  status: AlignStatus;
+  source: LandmarkSource;
+  /** Detector score of the chosen face. */
+  score?: number;
+  /** The chosen face's box (detection, or the given rectangle). */
+  box?: Box;
+  landmarks68?: Point[];
+  points5?: Point[];
+  /** Faces the detector found in the photo. */
+  faces?: number;
+  /** Why a record failed (decode_error, missing_image). */
+  error?: string;
+  /** Output sizes of an ok line, so a run with other sizes redoes it. */
+  ffhq_size?: number;
+  mtcnn_size?: number;
+  /** FFHQ made without the 4x transform (--ffhq-fast). */
+  ffhq_fast?: boolean;
+  time: string;
+}
+
+/** Coordinates to a thousandth of a pixel: enough, and keeps lines short. */
+export const roundPoint = (p: Point): Point => [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000];
+export const roundBox = (b: Box): Box => b.map((v) => Math.round(v * 1000) / 1000) as Box;

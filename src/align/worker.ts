@@ -1,0 +1,21 @@
+import { parentPort } from 'node:worker_threads';
+import { alignImage, type AlignOutcome, type AlignTask } from './align-image.js';
+import { FaceDetector } from './detect.js';
+import type { FromWorker, ToWorker } from './pool.js';
+
+/** worker_threads entry: one face-api model copy, one photo at a time. */
+const port = parentPort!;
+const post = (msg: FromWorker<AlignOutcome>) => port.postMessage(msg);
+
+try {
+  const detector = await FaceDetector.create();
+  port.on('message', ({ seq, task }: ToWorker<AlignTask>) => {
+    alignImage(task, detector).then(
+      (result) => post({ type: 'result', seq, result }),
+      (err: Error) => post({ type: 'error', seq, message: err.message }),
+    );
+  });
+  post({ type: 'ready' });
+} catch (err) {
+  post({ type: 'init_error', message: (err as Error).message });
+}
