@@ -5,9 +5,13 @@ import type { EcafCommand } from './command.js';
 import { validateCommand } from './validate.js';
 import { crawlCommand } from './crawl.js';
 import { exportOnnxCommand } from './export-onnx.js';
+import { pairsCommand } from './pairs.js';
+import { alignCommand } from './align.js';
+import { benchmarkCommand } from './benchmark.js';
+import { reportCommand } from './report.js';
 
 /** Every subcommand, in the order `ecaf --help` lists them. */
-const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, exportOnnxCommand];
+const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, exportOnnxCommand, pairsCommand, alignCommand, benchmarkCommand, reportCommand];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,205 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { datasetLayout } from '../dataset/layout.js';
+import { iterateDataJson } from '../dataset/load.js';
+import type { PairFileFormat, PairList } from './pair-list.js';
+import { readPairFile } from './read.js';
+
+/** How many examples of each kind of problem the report keeps (all are counted). */
+const MAX_EXAMPLES = 20;
+
+export interface FoldSummary {
+  fold: number;
+  positives: number;
+  negatives: number;
+  /** Distinct identities in the fold's pairs, where identities are known. */
+  identities?: number;
+}
+
+/** What `ecaf pairs check` finds in one pair file. */
+export interface PairCheckReport {
+  file: string;
+  format: PairFileFormat;
+  pairs: number;
+  positives: number;
+  negatives: number;
+  folds: number;
+  perFold: FoldSummary[];
+  /** Every fold has as many positives as negatives, and all folds the same size. */
+  balanced: boolean;
+  images: number;
+  /** The image in the most pairs, and how many. */
+  busiestImage?: { image: string; pairs: number };
+  /** Where identities came from: the file's names (LFW, CALFW), data.json under --root, or nowhere. */
+  identitySource: 'file' | 'data.json' | 'none';
+  duplicates: { count: number; examples: { line: number; firstLine: number; a: string; b: string }[] };
+  selfPairs: { count: number; examples: { line: number; image: string }[] };
+  /** Identities whose images appear in more than one fold (leaks the threshold). */
+  overlaps: { count: number; examples: { identity: string; folds: number[] }[] };
+  /** Positives naming two identities, negatives naming one (where identities are known). */
+  labelConflicts: { count: number; examples: { line: number; a: string; b: string; same: boolean }[] };
+  /** With --root: images found in neither aligned folder. */
+  missing?: { count: number; checked: number; examples: { line: number; image: string }[] };
+  /** Each makes the file invalid (exit 1). */
+  problems: string[];
+  /** Worth knowing, not invalid. */
+  warnings: string[];
+}
+
+/** Image name -> identity from data.json: `<id>.jpg` and `<id>.png` name record `id`. */
+async function identitiesFromData(dataJson: string): Promise<Map<string, string> | undefined> {
+  if (!existsSync(dataJson)) return undefined;
+  const map = new Map<string, string>();
+  for await (const r of iterateDataJson(dataJson)) map.set(r.id, r.identity);
+  return map;
+}
+
+const stem = (image: string): string => path.basename(image).replace(/\.[A-Za-z0-9]+$/, '');
+
+/** Check a pair list already read (pure but for the existence test of images under `root`). */
+export function checkPairList(list: PairList, opts: { identityOf?: (image: string) => string | undefined; identitySource?: 'file' | 'data.json'; root?: string } = {}): PairCheckReport {
+  const { pairs } = list;
+  const identityOf = opts.identityOf ?? (list.identityOf ? (img: string) => list.identityOf!.get(img) : undefined);
+  const identitySource = identityOf ? (opts.identitySource ?? 'file') : 'none';
+  const perFold: FoldSummary[] = Array.from({ length: list.folds }, (_, fold) => ({ fold, positives: 0, negatives: 0 }));
+  const foldIdentities = perFold.map(() => new Set<string>());
+  const seen = new Map<string, number>();
+  const uses = new Map<string, number>();
+  const firstLine = new Map<string, number>();
+  const foldsOf = new Map<string, Set<number>>();
+  const r: PairCheckReport = {
+    file: list.file,
+    format: list.format,
+    pairs: pairs.length,
+    positives: 0,
+    negatives: 0,
+    folds: list.folds,
+    perFold,
+    balanced: true,
+    images: 0,
+    identitySource,
+    duplicates: { count: 0, examples: [] },
+    selfPairs: { count: 0, examples: [] },
+    overlaps: { count: 0, examples: [] },
+    labelConflicts: { count: 0, examples: [] },
+    problems: [],
+    warnings: [],
+  };
+  const note = <T>(bucket: { count: number; examples: T[] }, example: T) => {
+    bucket.count++;
+    if (bucket.examples.length < MAX_EXAMPLES) bucket.examples.push(example);
+  };
+  for (const p of pairs) {
+    const f = perFold[p.fold]!;
+    if (p.same) {
+      r.positives++;
+      f.positives++;
+    } else {
+      r.negatives++;
+      f.negatives++;
+    }
+    const key = p.a < p.b ? `${p.a}\n${p.b}` : `${p.b}\n${p.a}`;
+    const first = seen.get(key);
+    if (first !== undefined) note(r.duplicates, { line: p.line, firstLine: first, a: p.a, b: p.b });
+    else seen.set(key, p.line);
+    if (p.a === p.b) note(r.selfPairs, { line: p.line, image: p.a });
+    for (const img of p.a === p.b ? [p.a] : [p.a, p.b]) {
+      uses.set(img, (uses.get(img) ?? 0) + 1);
+      if (!firstLine.has(img)) firstLine.set(img, p.line);
+    }
+    if (identityOf) {
+      const ia = identityOf(p.a);
+      const ib = identityOf(p.b);
+      for (const id of [ia, ib]) {
+        if (id === undefined) continue;
+        foldIdentities[p.fold]!.add(id);
+        let s = foldsOf.get(id);
+        if (!s) foldsOf.set(id, (s = new Set()));
+        s.add(p.fold);
+      }
+      if (ia !== undefined && ib !== undefined && (ia === ib) !== p.same) note(r.labelConflicts, { line: p.line, a: p.a, b: p.b, same: p.same });
+    }
+  }
+  r.images = uses.size;
+  for (const [image, n] of uses) if (!r.busiestImage || n > r.busiestImage.pairs) r.busiestImage = { image, pairs: n };
+  if (identityOf) {
+    perFold.forEach((f, i) => (f.identities = foldIdentities[i]!.size));
+    for (const [identity, folds] of [...foldsOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (folds.size > 1) note(r.overlaps, { identity, folds: [...folds].sort((a, b) => a - b) });
+    }
+  }
+  if (opts.root) {
+    const layout = datasetLayout(opts.root);
+    const missing = { count: 0, checked: uses.size, examples: [] as { line: number; image: string }[] };
+    for (const image of uses.keys()) {
+      const png = image.replace(/\.[A-Za-z0-9]+$/, '') + '.png';
+      if (!existsSync(path.join(layout.mtcnn, image)) && !existsSync(path.join(layout.ffhq, png))) note(missing, { line: firstLine.get(image)!, image });
+    }
+    r.missing = missing;
+  }
+
+  const sizes = new Set(perFold.map((f) => f.positives + f.negatives));
+  r.balanced = sizes.size === 1 && perFold.every((f) => f.positives === f.negatives);
+  if (r.duplicates.count) r.problems.push(`${r.duplicates.count} duplicate pairs (the same two images, in either order)`);
+  if (r.selfPairs.count) r.problems.push(`${r.selfPairs.count} pairs of an image with itself`);
+  if (r.overlaps.count) r.problems.push(`${r.overlaps.count} identities appear in more than one fold`);
+  if (r.labelConflicts.count) r.problems.push(`${r.labelConflicts.count} pairs whose label contradicts the identities`);
+  if (r.missing?.count) r.problems.push(`${r.missing.count} of ${r.missing.checked} images are missing under ${datasetLayout(opts.root!).imageData}`);
+  if (perFold.some((f) => f.positives + f.negatives === 0)) r.problems.push('some folds have no pairs');
+  if (!r.balanced) r.warnings.push('unbalanced: folds differ in size, or hold unequal numbers of positives and negatives');
+  if (identitySource === 'none') r.warnings.push('identities unknown: overlap between folds not checked (give --root to read them from data.json)');
+  return r;
+}
+
+/** `ecaf pairs check`: read a pair file in any supported format and check it. */
+export async function checkPairFile(file: string, opts: { root?: string; folds?: number } = {}): Promise<PairCheckReport> {
+  const list = await readPairFile(file, { folds: opts.folds });
+  if (list.identityOf || !opts.root) return checkPairList(list, { root: opts.root });
+  const byId = await identitiesFromData(datasetLayout(opts.root).dataJson);
+  const report = byId
+    ? checkPairList(list, { root: opts.root, identityOf: (img) => byId.get(stem(img)), identitySource: 'data.json' })
+    : checkPairList(list, { root: opts.root });
+  if (!byId) report.warnings.push(`no ${datasetLayout(opts.root).dataJson}: identities unknown`);
+  return report;
+}
+
+const FORMAT_NAMES: Record<PairFileFormat, string> = {
+  ecaf: 'ecaf list',
+  'lfw-view2': 'LFW View 2',
+  'lfw-view1': 'LFW View 1',
+  calfw: 'CALFW list',
+  csv: 'CSV',
+};
+
+/** The report as text, one finding a line. */
+export function formatPairCheck(r: PairCheckReport): string {
+  const out: string[] = [];
+  out.push(`${r.file}: ${FORMAT_NAMES[r.format]}, ${r.pairs} pairs (${r.positives} positive, ${r.negatives} negative) in ${r.folds} fold${r.folds === 1 ? '' : 's'}, ${r.images} images`);
+  const uniform = r.balanced && r.perFold.length > 0;
+  if (uniform) out.push(`folds: ${r.folds} x (${r.perFold[0]!.positives} positive + ${r.perFold[0]!.negatives} negative)`);
+  if (!uniform || r.identitySource !== 'none') {
+    out.push('fold  positive  negative' + (r.identitySource !== 'none' ? '  identities' : ''));
+    for (const f of r.perFold) {
+      out.push(`${String(f.fold + 1).padStart(4)}  ${String(f.positives).padStart(8)}  ${String(f.negatives).padStart(8)}` + (f.identities !== undefined ? `  ${String(f.identities).padStart(10)}` : ''));
+    }
+  }
+  if (r.busiestImage) out.push(`busiest image: ${r.busiestImage.image} in ${r.busiestImage.pairs} pairs`);
+  out.push(`duplicates: ${r.duplicates.count}`);
+  for (const d of r.duplicates.examples) out.push(`  line ${d.line}: ${d.a} ${d.b} (first at line ${d.firstLine})`);
+  out.push(`self-pairs: ${r.selfPairs.count}`);
+  for (const s of r.selfPairs.examples) out.push(`  line ${s.line}: ${s.image}`);
+  if (r.identitySource === 'none') out.push('identity overlap between folds: not checked (identities unknown)');
+  else {
+    out.push(`identity overlap between folds: ${r.overlaps.count} (identities from ${r.identitySource === 'file' ? 'the image names' : 'data.json'})`);
+    for (const o of r.overlaps.examples) out.push(`  ${o.identity}: folds ${o.folds.map((f) => f + 1).join(', ')}`);
+    out.push(`labels contradicting identities: ${r.labelConflicts.count}`);
+    for (const c of r.labelConflicts.examples) out.push(`  line ${c.line}: ${c.a} ${c.b} labelled ${c.same ? 'same' : 'different'}`);
+  }
+  if (r.missing) {
+    out.push(`missing images: ${r.missing.count} of ${r.missing.checked}`);
+    for (const m of r.missing.examples) out.push(`  line ${m.line}: ${m.image}`);
+  }
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  out.push(r.problems.length === 0 ? 'valid' : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}: ${r.problems.join('; ')}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,151 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { datasetLayout } from '../dataset/layout.js';
+import { DataJsonError, emptySummary, iterateDataJson, type DataJsonSummary } from '../dataset/load.js';
+import { UsageError } from '../util/errors.js';
+
+export const GENDER_UNKNOWN = 0;
+export const GENDER_MALE = 1;
+export const GENDER_FEMALE = 2;
+export const GROUP_NONE = 0;
+export const GROUP_CHILD = 1;
+export const GROUP_ADULT = 2;
+
+/**
+ * The images pairs may name: data.json records whose last landmarks.jsonl state is `ok`,
+ * held column-wise (a million records fit in tens of MB). Images are numbered in a fixed
+ * order that depends only on the data, never on the order of data.json: identities sorted
+ * by name (code-unit order), then ids sorted within each identity.
+ */
+export interface PairInputs {
+  /** Record id of each image. */
+  ids: string[];
+  /** Index into `identities` of each image. */
+  identity: Int32Array;
+  /** Age in years, NaN when unknown. */
+  age: Float64Array;
+  /** GENDER_UNKNOWN / GENDER_MALE / GENDER_FEMALE. */
+  gender: Uint8Array;
+  /** GROUP_NONE / GROUP_CHILD / GROUP_ADULT (the record's `group`). */
+  group: Uint8Array;
+  /** Identity names, sorted. */
+  identities: string[];
+  /** Images of identity k are start[k] .. start[k + 1] - 1. */
+  start: Int32Array;
+  /** Records in data.json (valid ones) and how many of them aligned. */
+  records: number;
+  aligned: number;
+  summary: DataJsonSummary;
+}
+
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** `{"id":"x","status":"ok",...}`: the two fields are read without parsing the landmark arrays. */
+const ID_FIELD = /"id"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+const STATUS_FIELD = /"status"\s*:\s*"([a-z_]+)"/;
+
+/**
+ * Ids whose last landmarks.jsonl line says `ok`. Lines are not JSON-parsed (a real line holds
+ * 68 landmark pairs: parsing a million of them would dominate the run); a line is taken only
+ * when it is complete (ends with `}`), as a killed writer can leave a torn last line.
+ */
+export async function readAlignedIds(file: string): Promise<Set<string>> {
+  try {
+    await fs.access(file);
+  } catch {
+    throw new UsageError(`${file}: not found: pairs name aligned images only (run \`ecaf align\` first)`);
+  }
+  const last = new Map<string, boolean>();
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trimEnd().endsWith('}')) continue;
+    const id = ID_FIELD.exec(line);
+    const status = STATUS_FIELD.exec(line);
+    if (!id || !status) continue;
+    const key = id[1]!.includes('\\') ? (JSON.parse(`"${id[1]}"`) as string) : id[1]!;
+    last.set(key, status[1] === 'ok');
+  }
+  const ok = new Set<string>();
+  for (const [id, isOk] of last) if (isOk) ok.add(id);
+  return ok;
+}
+
+/** Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on invalid records unless skipInvalid. */
+export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean } = {}): Promise<PairInputs> {
+  const layout = datasetLayout(root);
+  const aligned = await readAlignedIds(layout.landmarksLog);
+  const summary = emptySummary(layout.dataJson);
+  const identityIndex = new Map<string, number>();
+  const identityNames: string[] = [];
+  const ids: string[] = [];
+  const ident: number[] = [];
+  const ages: number[] = [];
+  const genders: number[] = [];
+  const groups: number[] = [];
+  for await (const r of iterateDataJson(layout.dataJson, summary)) {
+    if (!aligned.has(r.id)) continue;
+    let k = identityIndex.get(r.identity);
+    if (k === undefined) {
+      k = identityNames.length;
+      identityIndex.set(r.identity, k);
+      identityNames.push(r.identity);
+    }
+    ids.push(r.id);
+    ident.push(k);
+    ages.push(r.age ?? NaN);
+    genders.push(r.gender === 'male' ? GENDER_MALE : r.gender === 'female' ? GENDER_FEMALE : GENDER_UNKNOWN);
+    groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
+  }
+  if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
+
+  // identities by name, images by id within each: a fixed order whatever data.json's order
+  const order = identityNames.map((_, k) => k).sort((x, y) => byCodeUnit(identityNames[x]!, identityNames[y]!));
+  const rank = new Int32Array(order.length);
+  order.forEach((k, r) => (rank[k] = r));
+  const counts = new Int32Array(order.length + 1);
+  for (const k of ident) counts[rank[k]! + 1]!++;
+  const start = new Int32Array(order.length + 1);
+  for (let r = 0; r < order.length; r++) start[r + 1] = start[r]! + counts[r + 1]!;
+  const fill = start.slice(0, order.length);
+  const slot = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) slot[i] = fill[rank[ident[i]!]!]!++;
+  const n = ids.length;
+  const out: PairInputs = {
+    ids: new Array<string>(n),
+    identity: new Int32Array(n),
+    age: new Float64Array(n),
+    gender: new Uint8Array(n),
+    group: new Uint8Array(n),
+    identities: order.map((k) => identityNames[k]!),
+    start,
+    records: summary.valid,
+    aligned: n,
+    summary,
+  };
+  for (let i = 0; i < n; i++) {
+    const s = slot[i]!;
+    out.ids[s] = ids[i]!;
+    out.identity[s] = rank[ident[i]!]!;
+    out.age[s] = ages[i]!;
+    out.gender[s] = genders[i]!;
+    out.group[s] = groups[i]!;
+  }
+  for (let r = 0; r < order.length; r++) sortRange(out, start[r]!, start[r + 1]!);
+  return out;
+}
+
+/** Sort images start..end-1 (one identity) by id, moving every column along. */
+function sortRange(p: PairInputs, start: number, end: number): void {
+  if (end - start < 2) return;
+  const idx = Array.from({ length: end - start }, (_, i) => start + i).sort((x, y) => byCodeUnit(p.ids[x]!, p.ids[y]!));
+  const ids = idx.map((i) => p.ids[i]!);
+  const age = idx.map((i) => p.age[i]!);
+  const gender = idx.map((i) => p.gender[i]!);
+  const group = idx.map((i) => p.group[i]!);
+  for (let j = 0; j < idx.length; j++) {
+    p.ids[start + j] = ids[j]!;
+    p.age[start + j] = age[j]!;
+    p.gender[start + j] = gender[j]!;
+    p.group[start + j] = group[j]!;
+  }
+}

@@ -1,0 +1,22 @@
+import { writeFileAtomic } from '../util/atomic.js';
+import type { PairInputs } from './inputs.js';
+import type { FoldPairs } from './protocol.js';
+
+/** Image names in pair files: relative to the aligned folders, as `<id>.jpg` (CONTRACT.md). */
+export const imageName = (inp: PairInputs, i: number): string => `${inp.ids[i]}.jpg`;
+
+/** The pair list: per fold its positives (`a b 1`) then its negatives (`a b -1`), one pair a line. */
+export function formatPairList(inp: PairInputs, folds: readonly FoldPairs[]): string {
+  const lines: string[] = [];
+  for (const f of folds) {
+    for (const [a, b] of f.positives) lines.push(`${imageName(inp, a)} ${imageName(inp, b)} 1`);
+    for (const [a, b] of f.negatives) lines.push(`${imageName(inp, a)} ${imageName(inp, b)} -1`);
+  }
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
+}
+
+/** Write the list, then its sidecar, each atomically (readers see a whole old or a whole new file). */
+export async function writePairFiles(file: string, text: string, sidecar: string, meta: object): Promise<void> {
+  await writeFileAtomic(file, text);
+  await writeFileAtomic(sidecar, JSON.stringify(meta, null, 2) + '\n');
+}
