@@ -70,7 +70,7 @@ export const pairsCommand: EcafCommand = {
         command: 'check <file>',
         describe: 'check a pair file: pairs, folds, balance, duplicates, identity overlap, missing images',
         builder: checkBuilder,
-        handler: checkHandler,
+        handler: (a: any) => checkHandler(a),
       })
       .options(localOptions({
         ...rootOption,
