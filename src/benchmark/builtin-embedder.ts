@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { FACE_API_MODEL_DIR, loadFaceApi } from '../util/faceapi.js';
+import type { Embedder, Preprocessing } from './embedder.js';
+import { fileSha256 } from './torch-embedder.js';
+
+/**
+ * face-api's faceRecognitionNet (a port of dlib's ResNet-29 face descriptor) takes 150x150 RGB
+ * with pixel values 0..255 and subtracts its own mean; so the input here is the raw pixels
+ * (mean 0, std 1/255), channels last, as face-api's tfjs tensors are.
+ */
+export const BUILTIN_PREPROCESSING: Preprocessing = {
+  size: 150,
+  mean: [0, 0, 0],
+  std: [1 / 255, 1 / 255, 1 / 255],
+  bgr: false,
+  layout: 'nhwc',
+};
+
+const WEIGHTS_FILE = path.join(FACE_API_MODEL_DIR, 'face_recognition_model.bin');
+
+/** The model that needs no file: face-api's 128-d descriptor, on tfjs' WASM backend (one CPU thread). */
+export async function openBuiltinEmbedder(): Promise<Embedder> {
+  const [faceapi, sha] = await Promise.all([loadFaceApi(['faceRecognitionNet']), fileSha256(WEIGHTS_FILE)]);
+  const { tf } = faceapi;
+  const S = BUILTIN_PREPROCESSING.size;
+  return {
+    info: {
+      kind: 'builtin',
+      model: 'builtin',
+      device: 'cpu (tfjs wasm)',
+      flipRule: 'insightface',
+      details: { architecture: 'face-api faceRecognitionNet (dlib ResNet-29)', input: '150x150 RGB 0..255' },
+      weightsKey: `builtin:${sha}`,
+    },
+    preprocessing: BUILTIN_PREPROCESSING,
+    dim: 128,
+    async embed(input: Float32Array, n: number): Promise<Float32Array> {
+      const batch = tf.tensor4d(input.subarray(0, n * S * S * 3), [n, S, S, 3]);
+      // face-api takes a batch as a list of 3-D tensors (a 4-D tensor must have batch size 1)
+      const images = tf.unstack(batch) as import('@vladmandic/face-api').tf.Tensor3D[];
+      try {
+        const out = await faceapi.nets.faceRecognitionNet.forward(images);
+        const data = (await out.data()) as Float32Array;
+        out.dispose();
+        return data;
+      } finally {
+        batch.dispose();
+        images.forEach((t) => t.dispose());
+      }
+    },
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { UsageError } from '../util/errors.js';
+import { openBuiltinEmbedder } from './builtin-embedder.js';
+import type { Embedder } from './embedder.js';
+import { openOnnxEmbedder } from './onnx-embedder.js';
+import { openTorchEmbedder } from './torch-embedder.js';
+
+export interface OpenEmbedderOptions {
+  device?: 'auto' | 'cpu' | 'cuda';
+  /** ONNX preprocessing overrides (the other kinds fix their own input). */
+  size?: number;
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  bgr?: boolean;
+  /** Images per worker frame (PyTorch). */
+  batch?: number;
+  /** fp16 autocast (PyTorch on CUDA). */
+  fp16?: boolean;
+  log?: (line: string) => void;
+}
+
+export const TORCH_EXTENSIONS = ['.pth', '.pt', '.tar'];
+
+function refuseOnnxFlags(opts: OpenEmbedderOptions, why: string): void {
+  const given = (['size', 'mean', 'std', 'bgr'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length) throw new UsageError(`--${given.join(', --')}: ${why}; these flags are for ONNX models`);
+}
+
+/** `builtin`, a `.onnx` file, or a PyTorch checkpoint (`.pth`, `.pt`, `.tar`). */
+export async function openEmbedder(model: string, opts: OpenEmbedderOptions = {}): Promise<Embedder> {
+  if (model === 'builtin') {
+    refuseOnnxFlags(opts, 'the builtin model takes 150x150 RGB as face-api prepares it');
+    if (opts.device === 'cuda') throw new UsageError('--device cuda: the builtin model runs on the CPU only (tfjs WASM)');
+    return openBuiltinEmbedder();
+  }
+  const ext = path.extname(model).toLowerCase();
+  if (ext === '.onnx') return openOnnxEmbedder(model, opts);
+  if (TORCH_EXTENSIONS.includes(ext)) {
+    refuseOnnxFlags(opts, 'MTLFace checkpoints take 112x112 RGB in [-1, 1]');
+    return openTorchEmbedder(model, { device: opts.device, fp16: opts.fp16, batch: opts.batch, log: opts.log });
+  }
+  throw new UsageError(`--model ${model}: expected "builtin", a .onnx file, or a PyTorch checkpoint (${TORCH_EXTENSIONS.join(' ')})`);
+}

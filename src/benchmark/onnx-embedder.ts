@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { UsageError } from '../util/errors.js';
+import type { Embedder, Preprocessing } from './embedder.js';
+import { fileSha256 } from './torch-embedder.js';
+
+export interface OnnxEmbedderOptions {
+  device?: 'auto' | 'cpu' | 'cuda';
+  /** Input side; default: the model's own when its input shape fixes it, else 112. */
+  size?: number;
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  bgr?: boolean;
+  /** Where notes such as "auto: running on CPU" go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+const require = createRequire(import.meta.url);
+const ORT_BIN_DIR = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+const CUDA_PROVIDER_FILE = path.join(ORT_BIN_DIR, 'libonnxruntime_providers_cuda.so');
+
+/** How to get onnxruntime-node's CUDA files, which its install script downloads only on request (this project's .npmrc skips them). */
+export const ONNX_CUDA_HELP =
+  `onnxruntime-node's CUDA provider is not installed (${CUDA_PROVIDER_FILE} is missing). ` +
+  'Install it with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js ' +
+  '(it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from nuget.org; the machine needs CUDA 12 and cuDNN 9), ' +
+  'or run with --device cpu.';
+
+export const cudaProviderInstalled = (): boolean => existsSync(CUDA_PROVIDER_FILE);
+
+/** An ONNX face model on onnxruntime-node: input name, layout and size read from the model. */
+export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions = {}): Promise<Embedder> {
+  const st = await stat(file).catch(() => undefined);
+  if (!st?.isFile()) throw new UsageError(`${file}: no such ONNX model file`);
+  const log = opts.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`));
+  const ort = await import('onnxruntime-node');
+  const device = opts.device ?? 'auto';
+  let session: InferenceSession | undefined;
+  let where = 'cpu';
+  if (device === 'cuda' && !cudaProviderInstalled()) throw new UsageError(ONNX_CUDA_HELP);
+  if (device === 'cuda' || (device === 'auto' && cudaProviderInstalled())) {
+    try {
+      session = await ort.InferenceSession.create(file, { executionProviders: ['cuda'] });
+      where = 'cuda';
+    } catch (err) {
+      if (device === 'cuda') throw new Error(`onnxruntime could not start the CUDA provider: ${(err as Error).message}`);
+      log(`auto: the CUDA provider did not start (${(err as Error).message.split('\n')[0]}); running on CPU`);
+    }
+  } else if (device === 'auto') {
+    log('auto: onnxruntime-node has no CUDA provider installed here; running on CPU (--device cuda says how to install it)');
+  }
+  session ??= await ort.InferenceSession.create(file, { executionProviders: ['cpu'] });
+
+  const meta = session.inputMetadata[0];
+  if (!meta || !meta.isTensor) throw new UsageError(`${file}: the model's first input is not a tensor`);
+  if (meta.type !== 'float32') throw new UsageError(`${file}: input "${meta.name}" is ${meta.type}; only float32 inputs are supported`);
+  const shape = meta.shape;
+  if (shape.length !== 4) throw new UsageError(`${file}: input "${meta.name}" has shape [${shape.join(', ')}]; expected 4 dimensions (batch, 3, H, W or batch, H, W, 3)`);
+  const layout: Preprocessing['layout'] = shape[3] === 3 && shape[1] !== 3 ? 'nhwc' : 'nchw';
+  const side = layout === 'nchw' ? shape[2] : shape[1];
+  const fixedSide = typeof side === 'number' && side > 0 ? side : undefined;
+  if (opts.size !== undefined && fixedSide !== undefined && opts.size !== fixedSide) {
+    throw new UsageError(`--size ${opts.size}: ${path.basename(file)} takes ${fixedSide}x${fixedSide} images (input "${meta.name}", shape [${shape.join(', ')}])`);
+  }
+  const preprocessing: Preprocessing = {
+    size: opts.size ?? fixedSide ?? 112,
+    mean: opts.mean ?? [0.5, 0.5, 0.5],
+    std: opts.std ?? [0.5, 0.5, 0.5],
+    bgr: opts.bgr ?? false,
+    layout,
+  };
+  // a model exported with a fixed batch dimension takes exactly that many images per run
+  const fixedBatch = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : undefined;
+  const S = preprocessing.size;
+  const per = 3 * S * S;
+  const dims = (n: number) => (layout === 'nchw' ? [n, 3, S, S] : [n, S, S, 3]);
+  const outputName = session.outputNames[0]!;
+  const s = session;
+
+  async function run(input: Float32Array, n: number): Promise<{ data: Float32Array; dim: number }> {
+    const feeds = { [meta!.name]: new ort.Tensor('float32', input.subarray(0, n * per), dims(n)) };
+    const result = await s.run(feeds);
+    const out = result[outputName]!;
+    const data = out.data as Float32Array;
+    const dim = data.length / n;
+    if (!Number.isInteger(dim) || out.dims[0] !== n) throw new Error(`${path.basename(file)}: output "${outputName}" has shape [${out.dims.join(', ')}] for ${n} images; expected [${n}, dim]`);
+    out.dispose();
+    return { data, dim };
+  }
+
+  // one zero image tells the embedding length when the output shape does not
+  const probe = await run(new Float32Array(per * (fixedBatch ?? 1)), fixedBatch ?? 1);
+  const dim = probe.dim;
+  const sha = await fileSha256(file);
+  return {
+    info: {
+      kind: 'onnx',
+      model: path.basename(file),
+      device: where,
+      flipRule: 'insightface',
+      details: { input: `${meta.name} [${shape.join(', ')}]`, output: outputName, onnxruntime: ort.env.versions.common ?? 'unknown' },
+      weightsKey: sha,
+    },
+    preprocessing,
+    dim,
+    async embed(input: Float32Array, n: number): Promise<Float32Array> {
+      if (fixedBatch === undefined) return (await run(input, n)).data;
+      const out = new Float32Array(n * dim);
+      const buf = new Float32Array(fixedBatch * per);
+      for (let i = 0; i < n; i += fixedBatch) {
+        const m = Math.min(fixedBatch, n - i);
+        buf.fill(0);
+        buf.set(input.subarray(i * per, (i + m) * per));
+        out.set((await run(buf, fixedBatch)).data.subarray(0, m * dim), i * dim);
+      }
+      return out;
+    },
+    close: () => s.release(),
+  };
+}

@@ -1,0 +1,52 @@
+/** One ROC curve to draw: TAR at each FAR. */
+export interface RocSeries {
+  label: string;
+  far: readonly number[];
+  tar: readonly number[];
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A hand-written SVG of ROC curves: log10 FAR on x (from the smallest FAR drawn to 1), TAR on y. */
+export function rocSvg(series: readonly RocSeries[], title: string): string {
+  const W = 640;
+  const H = 480;
+  const L = 64;
+  const R = 16;
+  const T = 40;
+  const B = 56;
+  const positive = series.flatMap((s) => s.far.filter((f) => f > 0));
+  const minDecade = Math.min(-1, Math.floor(Math.log10(positive.length ? Math.min(...positive) : 1e-4)));
+  const x = (far: number) => L + ((Math.log10(Math.max(far, 10 ** minDecade)) - minDecade) / -minDecade) * (W - L - R);
+  const y = (tar: number) => T + (1 - tar) * (H - T - B);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+  ];
+  for (let d = minDecade; d <= 0; d++) {
+    const px = x(10 ** d).toFixed(1);
+    out.push(`<line x1="${px}" y1="${T}" x2="${px}" y2="${H - B}" stroke="#ddd"/>`);
+    out.push(`<text x="${px}" y="${H - B + 16}" text-anchor="middle">1e${d}</text>`);
+  }
+  for (let t = 0; t <= 10; t += 2) {
+    const py = y(t / 10).toFixed(1);
+    out.push(`<line x1="${L}" y1="${py}" x2="${W - R}" y2="${py}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${(t / 10).toFixed(1)}</text>`);
+  }
+  out.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#333"/>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 16}" text-anchor="middle">false accept rate (log scale)</text>`);
+  out.push(`<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">true accept rate</text>`);
+  series.forEach((s, i) => {
+    const color = COLORS[i % COLORS.length]!;
+    const pts = s.far.map((f, k) => `${x(f).toFixed(1)},${y(s.tar[k]!).toFixed(1)}`).join(' ');
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`);
+    const ly = H - B - 12 - (series.length - 1 - i) * 16;
+    out.push(`<line x1="${W - R - 190}" y1="${ly}" x2="${W - R - 170}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    out.push(`<text x="${W - R - 164}" y="${ly}" dominant-baseline="middle">${esc(s.label)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

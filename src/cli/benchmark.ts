@@ -1,0 +1,80 @@
+import { formatBenchmarkResult, runBenchmark } from '../benchmark/index.js';
+import { EXIT_OK, UsageError } from '../util/errors.js';
+import { interruptSignal } from '../util/interrupt.js';
+import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
+
+/** "R,G,B" as three numbers (--mean, --std). */
+function triple(name: string, value: unknown, min: number): [number, number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = String(value).split(',');
+  if (parts.length !== 3) throw new UsageError(`--${name} takes three numbers R,G,B, got ${String(value)}`);
+  return parts.map((p) => numberArg(name, p.trim(), min)) as [number, number, number];
+}
+
+export const benchmarkCommand: EcafCommand = {
+  command: 'benchmark',
+  describe: 'score a face model (builtin, ONNX or PyTorch checkpoint) on the pair files',
+  builder: (y) =>
+    y
+      .options({
+        ...rootOption,
+        model: { type: 'string', demandOption: true, describe: 'builtin | FILE.onnx | FILE.pth/.pt/.tar (MTLFace checkpoint)' },
+        pairs: { type: 'string', array: true, describe: 'pair files (default: every image_pairs/*.txt)' },
+        device: { choices: ['auto', 'cpu', 'cuda'] as const, default: 'auto' as const, describe: 'where the model runs' },
+        batch: { type: 'number', describe: 'images per model call, each with its mirror image (default 32)' },
+        images: { choices: ['mtcnn', 'ffhq'] as const, default: 'mtcnn' as const, describe: 'aligned faces to score: img_mtcnn/*.jpg or img_ffhq/*.png' },
+        flip: { type: 'boolean', default: true, describe: 'flip test-time augmentation (--no-flip turns it off)' },
+        out: { type: 'string', describe: 'report folder (default: reports/<model>/<pairs>/)' },
+        size: { type: 'number', describe: 'ONNX: input side (default: the model\'s, else 112)' },
+        mean: { type: 'string', describe: 'ONNX: per-channel mean R,G,B of pixel/255 (default 0.5,0.5,0.5)' },
+        std: { type: 'string', describe: 'ONNX: per-channel std R,G,B (default 0.5,0.5,0.5)' },
+        bgr: { type: 'boolean', describe: 'ONNX: feed channels in BGR order' },
+        folds: { type: 'number', describe: 'folds of pair files that do not say (default 10)' },
+        fp16: { type: 'boolean', default: false, describe: 'PyTorch on CUDA: fp16 autocast' },
+      })
+      .example('ecaf benchmark --root ecaf --model builtin', 'no model file: face-api\'s 128-d descriptor on every pair file')
+      .example('ecaf benchmark --root ecaf --model mtlface.tar --device cuda --fp16', 'MTLFace\'s released checkpoint on the GPU')
+      .example('ecaf benchmark --root ecaf --model ir50.onnx --pairs ecaf/image_pairs/children.txt', 'an ONNX model on one pair file')
+      .example('ecaf benchmark --root lfw --model arcface.onnx --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --bgr', 'a BGR model on LFW pairs.txt'),
+  handler: async (args: {
+    root: string;
+    model: string;
+    pairs?: string[];
+    device: 'auto' | 'cpu' | 'cuda';
+    batch?: number;
+    images: 'mtcnn' | 'ffhq';
+    flip: boolean;
+    out?: string;
+    size?: number;
+    mean?: string;
+    std?: string;
+    bgr?: boolean;
+    folds?: number;
+    fp16: boolean;
+  }) => {
+    const { signal, dispose } = interruptSignal();
+    try {
+      const results = await runBenchmark({
+        root: args.root,
+        model: args.model,
+        pairs: args.pairs,
+        device: args.device,
+        batch: args.batch === undefined ? undefined : intArg('batch', args.batch, 1, 4096),
+        images: args.images,
+        flip: args.flip,
+        out: args.out,
+        size: args.size === undefined ? undefined : intArg('size', args.size, 16, 1024),
+        mean: triple('mean', args.mean, Number.NEGATIVE_INFINITY),
+        std: triple('std', args.std, Number.MIN_VALUE),
+        bgr: args.bgr,
+        folds: args.folds === undefined ? undefined : intArg('folds', args.folds, 2, 100),
+        fp16: args.fp16,
+        signal,
+      });
+      for (const r of results) process.stdout.write(`${formatBenchmarkResult(r)}\n`);
+      return EXIT_OK;
+    } finally {
+      dispose();
+    }
+  },
+};
