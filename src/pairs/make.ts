@@ -121,6 +121,8 @@ export function drawFolds(inp: PairInputs, plan: ProtocolPlan, folds: number, pe
   return members.map((m, f) => plan.fold(m, new Prng(seed, f + 1), state, perFold));
 }
 
+const nFolds = (n: number): string => `${n} fold${n === 1 ? '' : 's'}`;
+
 /** Pairs per fold every fold reaches (positives and negatives alike). */
 const reached = (res: readonly FoldPairs[]): number => Math.min(...res.map((f) => Math.min(f.positives.length, f.negatives.length)));
 
@@ -172,10 +174,10 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
       if (!some && f.m > 0) some = { folds: k, ...f };
     }
     if (!options.allowFewer || !some) {
-      const allows = m > 0 ? `${m} + ${m} per fold with ${folds} folds (${2 * m * folds} pairs)` : `no pairs in some of the ${folds} folds`;
-      const smaller = fullFolds > 0 ? `; ${r.perFold} + ${r.perFold} per fold fits in ${fullFolds} folds` : some ? `; at most ${some.m} + ${some.m} per fold with ${some.folds} folds` : '';
+      const allows = m > 0 ? `${m} + ${m} per fold with ${nFolds(folds)} (${2 * m * folds} pairs)` : `no pairs in some of the ${nFolds(folds)}`;
+      const smaller = fullFolds > 0 ? `; ${r.perFold} + ${r.perFold} per fold fits in ${nFolds(fullFolds)}` : some && some.folds !== folds ? `; at most ${some.m} + ${some.m} per fold with ${nFolds(some.folds)}` : '';
       throw new UsageError(
-        `${r.protocol}: not enough data for ${folds} folds x (${r.perFold} positive + ${r.perFold} negative pairs): the data allows ${allows}${smaller} ` +
+        `${r.protocol}: not enough data for ${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative pairs): the data allows ${allows}${smaller} ` +
           `(${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records). ` +
           (some ? 'Lower --per-fold or --folds, or pass --allow-fewer to write what is possible.' : 'No pair can be drawn.'),
       );
