@@ -16,6 +16,9 @@ export const BUILTIN_PREPROCESSING: Preprocessing = {
   layout: 'nhwc',
 };
 
+/** tfjs' WASM backend slows down per image on larger batches (cache pressure): run a few at a time. */
+const WASM_BATCH = 4;
+
 const WEIGHTS_FILE = path.join(FACE_API_MODEL_DIR, 'face_recognition_model.bin');
 
 /** The model that needs no file: face-api's 128-d descriptor, on tfjs' WASM backend (one CPU thread). */
@@ -35,19 +38,28 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
     preprocessing: BUILTIN_PREPROCESSING,
     dim: 128,
     async embed(input: Float32Array, n: number): Promise<Float32Array> {
-      const batch = tf.tensor4d(input.subarray(0, n * S * S * 3), [n, S, S, 3]);
-      // face-api takes a batch as a list of 3-D tensors (a 4-D tensor must have batch size 1)
-      const images = tf.unstack(batch) as import('@vladmandic/face-api').tf.Tensor3D[];
-      try {
-        const out = await faceapi.nets.faceRecognitionNet.forward(images);
-        const data = (await out.data()) as Float32Array;
-        out.dispose();
-        return data;
-      } finally {
-        batch.dispose();
-        images.forEach((t) => t.dispose());
+      const out = new Float32Array(n * 128);
+      for (let i = 0; i < n; i += WASM_BATCH) {
+        const m = Math.min(WASM_BATCH, n - i);
+        out.set(await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m), i * 128);
       }
+      return out;
     },
     close: async () => undefined,
   };
+
+  async function forward(input: Float32Array, n: number): Promise<Float32Array> {
+    const batch = tf.tensor4d(input, [n, S, S, 3]);
+    // face-api takes a batch as a list of 3-D tensors (a 4-D tensor must have batch size 1)
+    const images = tf.unstack(batch) as import('@vladmandic/face-api').tf.Tensor3D[];
+    try {
+      const out = await faceapi.nets.faceRecognitionNet.forward(images);
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      return data;
+    } finally {
+      batch.dispose();
+      images.forEach((t) => t.dispose());
+    }
+  }
 }

@@ -3,15 +3,22 @@ import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
-import { reportLabel, type BenchmarkReport } from './report.js';
+import type { BenchmarkReport } from './report.js';
 import { rocSvg } from './roc-svg.js';
 
 const pct = (v: number | undefined | null): string => (v !== undefined && v !== null && Number.isFinite(v) ? (100 * v).toFixed(2) : '');
 
+/** One report found: its file, its folder under reports/ as label (`<model>/<pairs>`), its content. */
+export interface ReportEntry {
+  file: string;
+  label: string;
+  report: BenchmarkReport;
+}
+
 /** Every `reports/<model>/<pairs>/report.json` under the root, sorted by pair file then model. */
-export async function readReports(root: string): Promise<{ file: string; report: BenchmarkReport }[]> {
+export async function readReports(root: string): Promise<ReportEntry[]> {
   const dir = datasetLayout(root).reports;
-  const found: { file: string; report: BenchmarkReport }[] = [];
+  const found: ReportEntry[] = [];
   let models: string[] = [];
   try {
     models = await fs.readdir(dir);
@@ -34,7 +41,7 @@ export async function readReports(root: string): Promise<{ file: string; report:
         continue;
       }
       try {
-        found.push({ file, report: JSON.parse(text) as BenchmarkReport });
+        found.push({ file, label: `${m}/${s}`, report: JSON.parse(text) as BenchmarkReport });
       } catch (err) {
         throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
       }
@@ -44,7 +51,7 @@ export async function readReports(root: string): Promise<{ file: string; report:
 }
 
 /** The side-by-side markdown of several reports: one verification table, one age-gap table, one ROC plot. */
-export function comparisonMarkdown(reports: readonly { file: string; report: BenchmarkReport }[], rocFile: string, base: string): string {
+export function comparisonMarkdown(reports: readonly ReportEntry[], rocFile: string, base: string): string {
   const tarOf = (r: BenchmarkReport, far: number) => r.tarAtFar.find((t) => t.farTarget === far)?.tar;
   const lines = [
     '# ECAF benchmark reports',
@@ -53,12 +60,13 @@ export function comparisonMarkdown(reports: readonly { file: string; report: Ben
     '',
     'Accuracy: insightface 10-fold (mean ± std); TAR at FAR 1e-4/1e-3/1e-2: insightface calculate_val; AUC and EER on the pooled ROC; rank-1/rank-5: missing-children identification. Values in %.',
     '',
-    '| model | pairs | device | flip | pairs scored | accuracy | TAR@1e-4 | TAR@1e-3 | TAR@1e-2 | AUC | EER | rank-1 | rank-5 | images/s | report |',
+    '| report | model | pairs | device | flip | pairs scored | accuracy | TAR@1e-4 | TAR@1e-3 | TAR@1e-2 | AUC | EER | rank-1 | rank-5 | images/s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const { file, report: r } of reports) {
+  for (const { file, label, report: r } of reports) {
     lines.push(
       [
+        `[${label}](${path.relative(base, path.join(path.dirname(file), 'report.md'))})`,
         r.model.model,
         path.basename(r.pairs.file),
         r.model.device,
@@ -73,15 +81,14 @@ export function comparisonMarkdown(reports: readonly { file: string; report: Ben
         pct(r.identification?.rank1),
         pct(r.identification?.rank5),
         r.speed.imagesPerSecond === null ? 'cached' : r.speed.imagesPerSecond.toFixed(1),
-        `[report](${path.relative(base, path.join(path.dirname(file), 'report.md'))})`,
       ].join(' | ').replace(/^/, '| ') + ' |',
     );
   }
   const withGaps = reports.filter((r) => r.report.ageGap);
   if (withGaps.length) {
     const bins = withGaps[0]!.report.ageGap!.map((g) => g.bin);
-    lines.push('', '## Accuracy per age gap (years)', '', `| model | pairs | ${bins.join(' | ')} |`, `|---|---|${bins.map(() => '---').join('|')}|`);
-    for (const { report: r } of withGaps) lines.push(`| ${r.model.model} | ${path.basename(r.pairs.file)} | ${r.ageGap!.map((g) => (g.pairs ? `${pct(g.accuracy)} (${g.pairs})` : '')).join(' | ')} |`);
+    lines.push('', '## Accuracy per age gap (years; pairs in the bin in brackets)', '', `| report | ${bins.join(' | ')} |`, `|---|${bins.map(() => '---').join('|')}|`);
+    for (const { label, report: r } of withGaps) lines.push(`| ${label} | ${r.ageGap!.map((g) => (g.pairs ? `${pct(g.accuracy)} (${g.pairs})` : '')).join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }
@@ -92,7 +99,7 @@ export async function writeComparison(root: string, out?: string): Promise<strin
   if (!reports.length) throw new UsageError(`no reports under ${datasetLayout(root).reports} (run ecaf benchmark first)`);
   const md = out ? path.resolve(out) : path.join(datasetLayout(root).reports, 'comparison.md');
   const roc = path.join(path.dirname(md), `${path.basename(md, path.extname(md))}-roc.svg`);
-  await writeFileAtomic(roc, rocSvg(reports.map(({ report: r }) => ({ label: reportLabel(r), far: r.roc.far, tar: r.roc.tar })), 'ROC of every report'));
+  await writeFileAtomic(roc, rocSvg(reports.map(({ label, report: r }) => ({ label, far: r.roc.far, tar: r.roc.tar })), 'ROC of every report'));
   await writeFileAtomic(md, comparisonMarkdown(reports, roc, path.dirname(md)));
   return md;
 }

@@ -71,8 +71,8 @@ export function scoresCsv(rows: readonly ScoreRow[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Short label of a report in tables and plot legends. */
-export const reportLabel = (r: BenchmarkReport): string => `${r.model.model} / ${path.basename(r.pairs.file)}`;
+/** Short label of a report in its plot's title. */
+const reportLabel = (r: BenchmarkReport): string => `${r.model.model} / ${path.basename(r.pairs.file)}`;
 
 export function reportMarkdown(r: BenchmarkReport): string {
   const lines = [

@@ -1,0 +1,177 @@
+/** @jest-environment ./test/benchmark/onnx-environment.cjs */
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { runBenchmark, writeComparison } from '../../src/benchmark/index.js';
+import { cudaProviderInstalled, openOnnxEmbedder } from '../../src/benchmark/onnx-embedder.js';
+import { UsageError } from '../../src/util/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+let dir: string;
+let cleanup: () => Promise<void>;
+let input: Float32Array;
+let torchOut: Float32Array;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  const run = spawnSync('/usr/bin/python3', [path.join(HERE, 'tiny_onnx.py'), dir], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`tiny_onnx.py failed: ${run.stderr}`);
+  const floats = async (f: string) => {
+    const b = await fs.readFile(path.join(dir, f));
+    return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+  };
+  input = await floats('input.bin');
+  torchOut = await floats('torch_out.bin');
+}, 120000);
+afterAll(() => cleanup());
+
+const quiet = { log: () => undefined };
+
+describe('ONNX embedder on a real exported model', () => {
+  it('reads input name, layout and size from the model and equals onnxruntime run directly and torch', async () => {
+    const e = await openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { device: 'cpu', ...quiet });
+    try {
+      expect(e.preprocessing).toEqual({ size: 32, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], bgr: false, layout: 'nchw' });
+      expect(e.dim).toBe(24);
+      expect(e.info).toMatchObject({ kind: 'onnx', model: 'tiny.onnx', device: 'cpu', flipRule: 'insightface' });
+      expect(e.info.weightsKey).toMatch(/^[0-9a-f]{64}$/);
+      const ours = await e.embed(input, 5);
+      const session = await ort.InferenceSession.create(path.join(dir, 'tiny.onnx'));
+      const direct = (await session.run({ data: new ort.Tensor('float32', input, [5, 3, 32, 32]) })).embedding!.data as Float32Array;
+      expect(Array.from(ours)).toEqual(Array.from(direct));
+      ours.forEach((v, i) => expect(Math.abs(v - torchOut[i]!)).toBeLessThan(1e-5));
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('runs a model with a fixed batch of 1 image by image, with the same results', async () => {
+    const e = await openOnnxEmbedder(path.join(dir, 'tiny_b1.onnx'), { device: 'cpu', ...quiet });
+    try {
+      const out = await e.embed(input, 5);
+      out.forEach((v, i) => expect(Math.abs(v - torchOut[i]!)).toBeLessThan(1e-5));
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('refuses a --size the model cannot take, and explains how to get CUDA', async () => {
+    await expect(openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { size: 112, ...quiet })).rejects.toThrow(/--size 112: tiny.onnx takes 32x32/);
+    await expect(openOnnxEmbedder(path.join(dir, 'none.onnx'), quiet)).rejects.toBeInstanceOf(UsageError);
+    if (cudaProviderInstalled()) return; // this machine has the CUDA files: nothing to explain
+    await expect(openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { device: 'cuda', ...quiet })).rejects.toThrow(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    const notes: string[] = [];
+    const e = await openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { device: 'auto', log: (l) => notes.push(l) });
+    await e.close();
+    expect(e.info.device).toBe('cpu');
+    expect(notes.join('\n')).toMatch(/auto: .*running on CPU/);
+  });
+});
+
+/** A small ECAF root: 4 people x (2 child + 2 adult photos) of synthetic 40x40 "faces". */
+async function makeRoot(root: string): Promise<void> {
+  const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
+  await fs.mkdir(mtcnn, { recursive: true });
+  await fs.mkdir(path.join(root, 'image_pairs'));
+  const records: object[] = [];
+  let seed = 3;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let p = 0; p < 4; p++) {
+    const base = Buffer.alloc(40 * 40 * 3);
+    for (let i = 0; i < base.length; i++) base[i] = Math.floor(rand() * 256);
+    for (const [group, ages] of [['child', [5, 8]], ['adult', [25, 41]]] as const) {
+      for (let k = 0; k < 2; k++) {
+        const id = `P${p}_${group}_${k + 1}`;
+        const px = Buffer.from(base.map((v) => Math.max(0, Math.min(255, v + Math.floor((rand() - 0.5) * 60)))));
+        await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).jpeg({ quality: 95 }).toFile(path.join(mtcnn, `${id}.jpg`));
+        records.push({ id, url: `http://example.org/${id}.jpg`, age: ages[k], identity: `P${p}` });
+      }
+    }
+  }
+  await fs.writeFile(path.join(root, 'image_data', 'data.json'), JSON.stringify(records));
+  // children protocol, 2 folds of 4 positives then 4 negatives; one pair names an image that is not there
+  const lines: string[] = [];
+  for (let f = 0; f < 2; f++) {
+    for (let p = 0; p < 4; p++) lines.push(`P${p}_child_${f + 1}.jpg P${p}_adult_${f + 1}.jpg 1`);
+    for (let p = 0; p < 4; p++) lines.push(`P${p}_child_${f + 1}.jpg ${p === 3 && f === 1 ? 'P9_adult_1.jpg' : `P${(p + 1) % 4}_adult_${2 - f}.jpg`} -1`);
+  }
+  await fs.writeFile(path.join(root, 'image_pairs', 'children.txt'), lines.join('\n') + '\n');
+  await fs.writeFile(path.join(root, 'image_pairs', 'children.json'), JSON.stringify({ protocol: 'children', foldSize: 8, parameters: { childMaxAge: 10, adultMinAge: 20 } }));
+}
+
+describe('runBenchmark with an ONNX model on an ECAF root', () => {
+  it('writes report.json, report.md, scores.csv and roc.svg with every field; skips and counts missing images', async () => {
+    const root = path.join(dir, 'root');
+    await makeRoot(root);
+    const model = path.join(dir, 'tiny.onnx');
+    const [res] = await runBenchmark({ root, model, device: 'cpu', progress: false, batch: 5, ...quiet });
+    const r = res!.report;
+    expect(res!.dir).toBe(path.join(root, 'reports', 'tiny', 'children'));
+    expect(await fs.readdir(res!.dir)).toEqual(expect.arrayContaining(['report.json', 'report.md', 'roc.svg', 'scores.csv']));
+    expect(JSON.parse(await fs.readFile(path.join(res!.dir, 'report.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(r)));
+    expect(r.pairs).toMatchObject({ format: 'ecaf', folds: 2, total: 16, scored: 15, positives: 8, negatives: 7, skippedMissingImages: 1, missingImages: 1 });
+    expect(r.pairs.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.model).toMatchObject({ kind: 'onnx', model: 'tiny.onnx', device: 'cpu', dim: 24 });
+    expect(r.flip).toEqual({ enabled: true, rule: 'insightface' });
+    expect(r.accuracy.folds).toHaveLength(2);
+    expect(r.tarAtFar.map((t) => t.farTarget)).toEqual([1e-4, 1e-3, 1e-2, 1e-1]);
+    expect(r.roc.auc).toBeGreaterThanOrEqual(0);
+    expect(r.roc.far.length).toBe(r.roc.tar.length);
+    // fold 0: 5 vs 25 (positives, 20 y), 5 vs 41 (negatives, 36 y); fold 1: 8 vs 41 (33 y), 8 vs 25 (17 y, one skipped)
+    expect(r.ageGap!.map((g) => g.pairs)).toEqual([0, 0, 3, 4, 8]);
+    expect(r.ageGap![3]).toMatchObject({ positives: 4, negatives: 0 });
+    // identification: the sidecar's bounds; 8 child probes against 8 adult photos of 4 people
+    expect(r.identification).toMatchObject({ probes: 8, galleryImages: 8, galleryIdentities: 4, childMaxAge: 10, adultMinAge: 20 });
+    expect(r.speed.embedded).toBe(16);
+
+    // scores.csv: the cosine of insightface-flipped unit embeddings, computed here from the model directly
+    const csv = (await fs.readFile(path.join(res!.dir, 'scores.csv'), 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(16);
+    expect(csv[1]).toMatch(/^0,0,1,-?[0-9.e-]+,P0_child_1.jpg,P0_adult_1.jpg$/);
+    const e = await openOnnxEmbedder(model, { device: 'cpu', ...quiet });
+    const { loadFace, writeTensor } = await import('../../src/benchmark/preprocess.js');
+    const embed = async (name: string) => {
+      const img = await loadFace(path.join(root, 'image_data', 'img_mtcnn', name), 32);
+      const x = new Float32Array(2 * 3 * 32 * 32);
+      writeTensor(img, e.preprocessing, x, 0, false);
+      writeTensor(img, e.preprocessing, x, 3 * 32 * 32, true);
+      const y = await e.embed(x, 2);
+      const v = y.subarray(0, 24).map((a, i) => a + y[24 + i]!);
+      const n = Math.hypot(...v);
+      return v.map((a) => a / n);
+    };
+    const [a, b] = [await embed('P0_child_1.jpg'), await embed('P0_adult_1.jpg')];
+    await e.close();
+    expect(Number(csv[1]!.split(',')[3])).toBeCloseTo(a.reduce((s, v, i) => s + v * b[i]!, 0), 5);
+
+    // a second run reads every embedding from the cache; --no-flip is a separate report and cache entry
+    const [again] = await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet });
+    expect(again!.report.speed).toMatchObject({ embedded: 0, fromCache: 16 });
+    expect(again!.report.accuracy).toEqual(r.accuracy);
+    const [noflip] = await runBenchmark({ root, model, device: 'cpu', flip: false, progress: false, ...quiet });
+    expect(noflip!.dir).toBe(path.join(root, 'reports', 'tiny-noflip', 'children'));
+    expect(noflip!.report.flip).toEqual({ enabled: false, rule: null });
+    expect(noflip!.report.speed.embedded).toBe(16);
+
+    // ecaf report: both side by side
+    const md = await writeComparison(root);
+    expect(md).toBe(path.join(root, 'reports', 'comparison.md'));
+    const text = await fs.readFile(md, 'utf8');
+    expect(text).toContain('| [tiny/children](tiny/children/report.md) | tiny.onnx | children.txt | cpu | insightface | 15/16 |');
+    expect(text).toContain('| [tiny-noflip/children](tiny-noflip/children/report.md) | tiny.onnx | children.txt | cpu | off | 15/16 |');
+    expect(text).toContain('](comparison-roc.svg)');
+    expect((await fs.readFile(path.join(root, 'reports', 'comparison-roc.svg'), 'utf8')).match(/<polyline/g)).toHaveLength(2);
+  });
+
+  it('says what is wrong with bad input', async () => {
+    const root = path.join(dir, 'empty');
+    await fs.mkdir(root);
+    await expect(runBenchmark({ root, model: path.join(dir, 'tiny.onnx'), progress: false, ...quiet })).rejects.toThrow(/no pair files in .*image_pairs \(run ecaf pairs first/);
+    await expect(runBenchmark({ root, model: 'model.h5', pairs: [path.join(dir, 'root', 'image_pairs', 'children.txt')], progress: false, ...quiet })).rejects.toThrow(/--model model.h5: expected "builtin"/);
+    await expect(writeComparison(root)).rejects.toThrow(/no reports under/);
+  });
+});
