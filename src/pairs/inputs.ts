@@ -1,5 +1,4 @@
 import { createReadStream, promises as fs } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { datasetLayout } from '../dataset/layout.js';
 import { DataJsonError, emptySummary, iterateDataJson, type DataJsonSummary } from '../dataset/load.js';
 import { UsageError } from '../util/errors.js';
@@ -40,14 +39,17 @@ export interface PairInputs {
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** `{"id":"x","status":"ok",...}`: the two fields are read without parsing the landmark arrays. */
-const ID_FIELD = /"id"\s*:\s*"((?:[^"\\]|\\.)*)"/;
-const STATUS_FIELD = /"status"\s*:\s*"([a-z_]+)"/;
+/** Where a line's id or status string starts, in the compact form JSON.stringify writes; -1 otherwise. */
+function fieldStart(text: string, key: string, from: number, to: number): number {
+  const i = text.indexOf(key, from);
+  return i >= 0 && i < to ? i + key.length : -1;
+}
 
 /**
- * Ids whose last landmarks.jsonl line says `ok`. Lines are not JSON-parsed (a real line holds
- * 68 landmark pairs: parsing a million of them would dominate the run); a line is taken only
- * when it is complete (ends with `}`), as a killed writer can leave a torn last line.
+ * Ids whose last landmarks.jsonl line says `ok`. A real line holds 68 landmark pairs: parsing a
+ * million of them would dominate the run, so the id and status of a compact line (as align
+ * writes it: `{"id":"...","status":"...",...}`) are cut out directly; other lines are parsed.
+ * A line counts only when complete (ends with `}`): a killed writer can leave a torn last line.
  */
 export async function readAlignedIds(file: string): Promise<Set<string>> {
   try {
@@ -56,15 +58,36 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
     throw new UsageError(`${file}: not found: pairs name aligned images only (run \`ecaf align\` first)`);
   }
   const last = new Map<string, boolean>();
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line.trimEnd().endsWith('}')) continue;
-    const id = ID_FIELD.exec(line);
-    const status = STATUS_FIELD.exec(line);
-    if (!id || !status) continue;
-    const key = id[1]!.includes('\\') ? (JSON.parse(`"${id[1]}"`) as string) : id[1]!;
-    last.set(key, status[1] === 'ok');
+  const onLine = (text: string, from: number, to: number): void => {
+    let end = to;
+    while (end > from && text.charCodeAt(end - 1) <= 0x20) end--;
+    if (end === from || text.charCodeAt(end - 1) !== 0x7d) return;
+    const i = fieldStart(text, '"id":"', from, end);
+    const j = i < 0 ? -1 : text.indexOf('"', i);
+    const s = fieldStart(text, '"status":"', from, end);
+    const id = j < 0 ? '' : text.slice(i, j);
+    if (i >= 0 && s >= 0 && !id.includes('\\')) {
+      last.set(id, text.startsWith('ok"', s));
+      return;
+    }
+    try {
+      const row = JSON.parse(text.slice(from, end)) as { id?: unknown; status?: unknown };
+      if (typeof row.id === 'string') last.set(row.id, row.status === 'ok');
+    } catch {
+      // a torn or foreign line: not a state
+    }
+  };
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      onLine(text, from, nl);
+      from = nl + 1;
+    }
+    rest = text.slice(from);
   }
+  onLine(rest, 0, rest.length);
   const ok = new Set<string>();
   for (const [id, isOk] of last) if (isOk) ok.add(id);
   return ok;

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench:pairs`: both protocols on a synthetic dataset of 1,000,000 records of 100,000
+ * identities (4 child and 6 adult photos each, all aligned), each in its own process so that
+ * its peak RSS is its own. Goal: under 10 s and under 1 GB each. Loading data.json is timed
+ * apart from drawing the pairs. The dataset is written once to $TMPDIR and reused.
+ *
+ * ECAF_BENCH_RECORDS=100000 npm run bench:pairs   for a smaller run.
+ */
+import { execFile } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { makePairs, Prng, type PairProtocol } from '../dist/pairs/index.js';
+
+const RECORDS = Number(process.env.ECAF_BENCH_RECORDS ?? 1_000_000);
+const PER_IDENTITY = 10;
+
+/** Stream-write a file line by line, honouring backpressure; renamed into place when complete. */
+async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
+  const tmp = `${file}.partial`;
+  const out = createWriteStream(tmp);
+  let buf = '';
+  for (const line of lines) {
+    buf += line;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+  await rename(tmp, file);
+}
+
+function* dataJson(prng: Prng): Generator<string> {
+  yield '[\n';
+  for (let k = 0; k < RECORDS / PER_IDENTITY; k++) {
+    const name = `Person_${String(k).padStart(6, '0')}`;
+    const gender = prng.below(2) === 0 ? 'Male' : 'Female';
+    for (let j = 0; j < PER_IDENTITY; j++) {
+      const child = j < 4;
+      const id = `${name}_${child ? 'child' : 'adult'}_${String(j).padStart(3, '0')}`;
+      const age = child ? 2 + prng.below(11) : 18 + prng.below(53);
+      const rec = {
+        id,
+        image_url: `https://images.example.org/${name}/${id}.jpg`,
+        source_url: `https://pages.example.org/${name}`,
+        faceplusplus: { face_rectangle: { top: 40, left: 52, width: 180, height: 180 }, attributes: { age: { value: age }, gender: { value: gender } } },
+      };
+      yield `${k === 0 && j === 0 ? '' : ',\n'}${JSON.stringify(rec)}`;
+    }
+  }
+  yield '\n]\n';
+}
+
+function* landmarks(): Generator<string> {
+  for (let k = 0; k < RECORDS / PER_IDENTITY; k++) {
+    const name = `Person_${String(k).padStart(6, '0')}`;
+    for (let j = 0; j < PER_IDENTITY; j++) {
+      const id = `${name}_${j < 4 ? 'child' : 'adult'}_${String(j).padStart(3, '0')}`;
+      yield `{"id":"${id}","status":"ok","source":"detector","score":0.998,"box":[52,40,180,180],"points5":[[101.2,110.5],[160.8,109.9],[131.0,145.2],[108.4,180.3],[155.6,179.8]]}\n`;
+    }
+  }
+}
+
+async function dataset(): Promise<string> {
+  const root = path.join(os.tmpdir(), `ecaf-bench-pairs-${RECORDS}`);
+  const data = path.join(root, 'image_data', 'data.json');
+  const marks = path.join(root, 'image_data', 'landmarks.jsonl');
+  if (existsSync(data) && existsSync(marks)) return root;
+  await mkdir(path.dirname(data), { recursive: true });
+  const t = performance.now();
+  await writeLines(data, dataJson(new Prng(2021)));
+  await writeLines(marks, landmarks());
+  console.log(`wrote ${RECORDS} records under ${root} in ${((performance.now() - t) / 1000).toFixed(1)} s (reused next time)`);
+  return root;
+}
+
+interface ChildResult {
+  protocol: PairProtocol;
+  pairs: number;
+  loadSeconds: number;
+  drawSeconds: number;
+  totalSeconds: number;
+  maxRssMB: number;
+}
+
+async function child(root: string, protocol: PairProtocol): Promise<void> {
+  const t = performance.now();
+  const r = await makePairs({ root, protocol, out: path.join(root, 'image_pairs', `${protocol}.txt`) });
+  const result: ChildResult = {
+    protocol,
+    pairs: r.pairs,
+    loadSeconds: r.loadSeconds,
+    drawSeconds: r.drawSeconds,
+    totalSeconds: (performance.now() - t) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') return child(process.argv[3]!, process.argv[4] as PairProtocol);
+  const root = await dataset();
+  const self = fileURLToPath(import.meta.url);
+  console.log(`ecaf pairs on ${RECORDS} records / ${RECORDS / PER_IDENTITY} identities, ${os.cpus().length} CPUs, node ${process.version}`);
+  console.log('protocol    pairs  load data (s)  draw pairs (s)  total (s)  peak RSS (MB)  goal');
+  for (const protocol of ['cross-age', 'children'] as PairProtocol[]) {
+    const { stdout } = await promisify(execFile)(process.execPath, [self, '--child', root, protocol], { maxBuffer: 1 << 20 });
+    const r = JSON.parse(stdout) as ChildResult;
+    const ok = r.totalSeconds < 10 && r.maxRssMB < 1024;
+    console.log(
+      `${protocol.padEnd(10)} ${String(r.pairs).padStart(6)}  ${r.loadSeconds.toFixed(2).padStart(13)}  ${r.drawSeconds.toFixed(2).padStart(14)}  ${r.totalSeconds.toFixed(2).padStart(9)}  ${r.maxRssMB.toFixed(0).padStart(13)}  ${ok ? 'met' : 'MISSED'} (< 10 s, < 1024 MB)`,
+    );
+  }
+}
+
+await main();
