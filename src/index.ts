@@ -8,3 +8,5 @@ export * from './pairs/index.js';
 export * from './crawl/index.js';
 export { openTorchEmbedder, fileSha256, TORCH_PREPROCESSING, type TorchEmbedderOptions, type TorchDevice } from './benchmark/torch-embedder.js';
 export { exportOnnx, type ExportOnnxOptions, type ExportOnnxResult } from './benchmark/export-onnx.js';
+export * from './align/index.js';
+export { runBenchmark, formatBenchmarkResult, writeComparison, openEmbedder, type BenchmarkOptions, type BenchmarkResult, type BenchmarkReport } from './benchmark/index.js';
