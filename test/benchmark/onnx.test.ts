@@ -1,16 +1,13 @@
 /** @jest-environment ./test/benchmark/onnx-environment.cjs */
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { runBenchmark, writeComparison } from '../../src/benchmark/index.js';
 import { cudaProviderInstalled, openOnnxEmbedder } from '../../src/benchmark/onnx-embedder.js';
 import { UsageError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
+import { makeRoot, makeTinyOnnx } from './fixtures.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 let dir: string;
 let cleanup: () => Promise<void>;
 let input: Float32Array;
@@ -18,8 +15,7 @@ let torchOut: Float32Array;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
-  const run = spawnSync('/usr/bin/python3', [path.join(HERE, 'tiny_onnx.py'), dir], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`tiny_onnx.py failed: ${run.stderr}`);
+  makeTinyOnnx(dir);
   const floats = async (f: string) => {
     const b = await fs.readFile(path.join(dir, f));
     return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
@@ -71,37 +67,6 @@ describe('ONNX embedder on a real exported model', () => {
     expect(notes.join('\n')).toMatch(/auto: .*running on CPU/);
   });
 });
-
-/** A small ECAF root: 4 people x (2 child + 2 adult photos) of synthetic 40x40 "faces". */
-async function makeRoot(root: string): Promise<void> {
-  const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
-  await fs.mkdir(mtcnn, { recursive: true });
-  await fs.mkdir(path.join(root, 'image_pairs'));
-  const records: object[] = [];
-  let seed = 3;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  for (let p = 0; p < 4; p++) {
-    const base = Buffer.alloc(40 * 40 * 3);
-    for (let i = 0; i < base.length; i++) base[i] = Math.floor(rand() * 256);
-    for (const [group, ages] of [['child', [5, 8]], ['adult', [25, 41]]] as const) {
-      for (let k = 0; k < 2; k++) {
-        const id = `P${p}_${group}_${k + 1}`;
-        const px = Buffer.from(base.map((v) => Math.max(0, Math.min(255, v + Math.floor((rand() - 0.5) * 60)))));
-        await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).jpeg({ quality: 95 }).toFile(path.join(mtcnn, `${id}.jpg`));
-        records.push({ id, url: `http://example.org/${id}.jpg`, age: ages[k], identity: `P${p}` });
-      }
-    }
-  }
-  await fs.writeFile(path.join(root, 'image_data', 'data.json'), JSON.stringify(records));
-  // children protocol, 2 folds of 4 positives then 4 negatives; one pair names an image that is not there
-  const lines: string[] = [];
-  for (let f = 0; f < 2; f++) {
-    for (let p = 0; p < 4; p++) lines.push(`P${p}_child_${f + 1}.jpg P${p}_adult_${f + 1}.jpg 1`);
-    for (let p = 0; p < 4; p++) lines.push(`P${p}_child_${f + 1}.jpg ${p === 3 && f === 1 ? 'P9_adult_1.jpg' : `P${(p + 1) % 4}_adult_${2 - f}.jpg`} -1`);
-  }
-  await fs.writeFile(path.join(root, 'image_pairs', 'children.txt'), lines.join('\n') + '\n');
-  await fs.writeFile(path.join(root, 'image_pairs', 'children.json'), JSON.stringify({ protocol: 'children', foldSize: 8, parameters: { childMaxAge: 10, adultMinAge: 20 } }));
-}
 
 describe('runBenchmark with an ONNX model on an ECAF root', () => {
   it('writes report.json, report.md, scores.csv and roc.svg with every field; skips and counts missing images', async () => {

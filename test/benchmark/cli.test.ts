@@ -1,0 +1,105 @@
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
+import { distFile, PACKAGE_ROOT } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/tmp.js';
+import { makeRoot, makeTinyOnnx } from './fixtures.js';
+
+const run = promisify(execFile);
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'ecaf.js');
+
+/** `node bin/ecaf.js ...` in a child process: its exit code and output. */
+async function ecaf(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  // the CLI runs from dist/: build it when a fresh clone has none
+  if (!existsSync(distFile('cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+  ({ dir, cleanup } = await tempDir('ecaf-benchmark-cli-'));
+  makeTinyOnnx(dir);
+  await makeRoot(path.join(dir, 'root'));
+}, 120000);
+afterAll(() => cleanup());
+
+describe('ecaf benchmark and ecaf report (CLI, built)', () => {
+  it('--help lists the flags with examples', async () => {
+    const r = await ecaf('benchmark', '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--model', '--pairs', '--device', '--batch', '--images', '--flip', '--out', '--size', '--mean', '--std', '--bgr', '--folds', '--fp16']) expect(r.stdout).toContain(flag);
+    expect(r.stdout).toContain('Examples:');
+    expect((await ecaf('report', '--help')).stdout).toContain('Examples:');
+  });
+
+  it('exits 2 on bad input, naming what is wrong', async () => {
+    const root = path.join(dir, 'root');
+    const model = path.join(dir, 'tiny.onnx');
+    const cases: [string[], RegExp][] = [
+      [['benchmark', '--root', dir, '--model', model], /no pair files in/],
+      [['benchmark', '--root', root, '--model', 'net.h5'], /--model net.h5: expected "builtin"/],
+      [['benchmark', '--root', root, '--model', model, '--mean', '0.5,0.5'], /--mean takes three numbers/],
+      [['benchmark', '--root', root, '--model', model, '--batch', '0'], /--batch must be an integer/],
+      [['benchmark', '--root', root, '--model', 'builtin', '--size', '112'], /--size: the builtin model/],
+      [['benchmark', '--root', root, '--model', model, '--pairs', path.join(dir, 'none.txt')], /none.txt: not found/],
+      [['report', '--root', dir], /no reports under/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await ecaf(...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('scores a root and compares the reports', async () => {
+    const root = path.join(dir, 'root');
+    const r = await ecaf('benchmark', '--root', root, '--model', path.join(dir, 'tiny.onnx'), '--device', 'cpu');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^children\.txt: accuracy \d+\.\d+% ± \d+\.\d+%, TAR@FAR=1e-3 .* rank-1 .* \(15 pairs\)\n {2}1 of 16 pairs skipped: 1 images missing under .*img_mtcnn\n {2}-> .*reports\/tiny\/children\n$/);
+    const rep = await ecaf('report', '--root', root);
+    expect(rep.code).toBe(0);
+    expect(rep.stdout).toContain('| [tiny/children](tiny/children/report.md) | tiny.onnx | children.txt |');
+  });
+
+  it('stops on Ctrl-C with exit 130, keeping the finished embeddings for the next run', async () => {
+    // 40 copies of face-api's demo photos as "aligned" faces, two per model call
+    const root = path.join(dir, 'sigint');
+    const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
+    await fs.mkdir(mtcnn, { recursive: true });
+    await fs.mkdir(path.join(root, 'image_pairs'));
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await fs.symlink(path.join(FACE_API_DEMO_DIR, `sample${(i % 6) + 1}.jpg`), path.join(mtcnn, `f${i}.jpg`));
+      if (i % 2) lines.push(`f${i - 1}.jpg f${i}.jpg ${i % 4 === 1 ? 1 : -1}`);
+    }
+    await fs.writeFile(path.join(root, 'image_pairs', 'demo.txt'), lines.join('\n') + '\n');
+    const child = spawn(process.execPath, [BIN, 'benchmark', '--root', root, '--model', 'builtin', '--batch', '2', '--folds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // the first progress line (piped: one per tenth of the work) means some batches are done
+        if (/embed builtin \d+\/40/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', resolve);
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted after \d+ of 40 images; their embeddings are cached/);
+    const done = Number(/interrupted after (\d+) of/.exec(stderr)![1]);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(40);
+    const cacheDirs = await fs.readdir(path.join(root, '.ecaf-cache', 'embeddings'));
+    const chunks = (await fs.readdir(path.join(root, '.ecaf-cache', 'embeddings', cacheDirs[0]!))).filter((n) => n.endsWith('.bin'));
+    expect(chunks.length).toBeGreaterThan(0);
+  }, 120000);
+});
