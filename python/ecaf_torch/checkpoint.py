@@ -29,7 +29,7 @@ class CheckpointInfo:
     variant: str
     depth: str
     prefix: str
-    age_head: bool
+    age_keys: int
     loaded_keys: int
     ignored_keys: int
     wrapper: str = ''
@@ -38,9 +38,9 @@ class CheckpointInfo:
     def describe(self):
         prefix = self.prefix or '(none)'
         wrapped = f", under '{self.wrapper}'" if self.wrapper else ''
+        age = f', age head ({self.age_keys} tensors) loaded' if self.age_keys else ''
         return (f'MTLFace {self.depth}, {self.variant} fsm variant, prefix {prefix}{wrapped}: '
-                f'{self.loaded_keys} recognition tensors loaded, {self.ignored_keys} other tensors ignored'
-                f"{', age head loaded' if self.age_head else ''}")
+                f'{self.loaded_keys} recognition tensors loaded{age}, {self.ignored_keys} other tensors ignored')
 
 
 def read_state_dict(path):
@@ -149,7 +149,7 @@ def load_model(path):
             f'but does not match it: ' + '; '.join(problems))
     model.load_state_dict(picked, strict=False)
     model.eval()
-    info = CheckpointInfo(path=path, variant=variant, depth=depth, prefix=prefix, age_head=bool(age_keys),
-                          loaded_keys=len(picked), ignored_keys=len(state) - len(picked), wrapper=wrapper,
+    info = CheckpointInfo(path=path, variant=variant, depth=depth, prefix=prefix, age_keys=len(age_keys),
+                          loaded_keys=len(picked) - len(age_keys), ignored_keys=len(state) - len(picked), wrapper=wrapper,
                           units=units)
     return model, info

@@ -48,7 +48,7 @@ def main(argv=None):
     model = prepare(model, device)
     header = {
         'dim': 512, 'device': device_name(device, fp16), 'note': note, 'variant': info.variant,
-        'depth': info.depth, 'prefix': info.prefix, 'ageHead': info.age_head, 'describe': info.describe(),
+        'depth': info.depth, 'prefix': info.prefix, 'ageHead': info.age_keys > 0, 'describe': info.describe(),
         'torch': torch.__version__, 'threads': torch.get_num_threads(),
         'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else '',
     }

@@ -10,11 +10,11 @@ export function pythonExecutable(): string {
   return process.env.ECAF_PYTHON || '/usr/bin/python3';
 }
 
-/** Environment for ecaf_torch: the package's python/ folder on PYTHONPATH, unbuffered stderr. */
+/** Environment for ecaf_torch: the package's python/ folder on PYTHONPATH, unbuffered stderr, no __pycache__ in the package. */
 export function pythonEnv(): NodeJS.ProcessEnv {
   const own = packageFile('python');
   const prev = process.env.PYTHONPATH;
-  return { ...process.env, PYTHONPATH: prev ? `${own}:${prev}` : own, PYTHONUNBUFFERED: '1' };
+  return { ...process.env, PYTHONPATH: prev ? `${own}:${prev}` : own, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
 }
 
 const INSTALL_HINT =

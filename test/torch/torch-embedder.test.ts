@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { packageFile } from '../../src/util/paths.js';
+import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
+import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
+import {
+  HAS_TORCH,
+  NO_TORCH_NOTE,
+  makeCheckpoint,
+  maxAbs,
+  maxAbsDiff,
+  onnxForward,
+  randomImages,
+  referenceForward,
+  rowCosine,
+} from './torch-helpers.js';
+
+const run = promisify(execFile);
+// wall time, not CPU: loading 200-300 MB checkpoints on a shared 2-core machine can take a minute
+const SLOW_MS = 300_000;
+const maybe = HAS_TORCH ? describe : describe.skip;
+const maybeShared = HAS_TORCH && SHARED_DATA ? describe : describe.skip;
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('ecaf-torch-'));
+});
+afterAll(() => cleanup());
+
+/** Worker embeddings (sent as frames of `batch`) against the plain functional forward. */
+async function expectWorkerMatchesReference(file: string, prefix: string, n: number, batch: number) {
+  const input = randomImages(n, n * 7 + batch);
+  const embedder = await openTorchEmbedder(file, { device: 'cpu', batch });
+  try {
+    const ours = await embedder.embed(input, n);
+    const ref = await referenceForward(file, prefix, input, dir);
+    expect(ours.length).toBe(n * 512);
+    // same math in float32, only the op order differs
+    expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref)));
+    return embedder.info;
+  } finally {
+    await embedder.close();
+  }
+}
+
+maybe(`PyTorch checkpoints through the worker${NO_TORCH_NOTE}`, () => {
+  test('released variant, ir34, encoder. prefix, age head: equals a plain torch forward; frames of 2', async () => {
+    const file = await makeCheckpoint(path.join(dir, 'released-ir34.pth'), ['--depth', 'ir34', '--variant', 'released', '--prefix', 'encoder.', '--age-head']);
+    const info = await expectWorkerMatchesReference(file, 'encoder.', 3, 2);
+    expect(info).toMatchObject({ kind: 'torch', model: 'released-ir34.pth', device: 'cpu', flipRule: 'mtlface' });
+    expect(info.details).toMatchObject({ architecture: 'MTLFace ir34', variant: 'released', prefix: 'encoder.' });
+    expect(info.weightsKey).toMatch(/^[0-9a-f]{64}$/);
+  }, SLOW_MS);
+
+  test('training variant, ir34, module. prefix (DDP): equals a plain torch forward', async () => {
+    const file = await makeCheckpoint(path.join(dir, 'training-ir34.pt'), ['--depth', 'ir34', '--variant', 'training', '--prefix', 'module.', '--seed', '3']);
+    const info = await expectWorkerMatchesReference(file, 'module.', 2, 64);
+    expect(info.details).toMatchObject({ architecture: 'MTLFace ir34', variant: 'training', prefix: 'module.' });
+  }, SLOW_MS);
+
+  test('training variant, ir50, no prefix, wrapped under state_dict in a .tar: equals a plain torch forward', async () => {
+    const file = await makeCheckpoint(path.join(dir, 'training-ir50.tar'), ['--depth', 'ir50', '--variant', 'training', '--prefix', 'none', '--wrap', 'state_dict', '--seed', '5']);
+    const info = await expectWorkerMatchesReference(file, '', 1, 64);
+    expect(info.details).toMatchObject({ architecture: 'MTLFace ir50', variant: 'training', prefix: '(none)' });
+  }, SLOW_MS);
+
+  test('ecaf export-onnx: onnxruntime-node runs the model with a dynamic batch, cosine >= 0.9999 with torch', async () => {
+    const ckpt = path.join(dir, 'released-ir34.pth');
+    const out = path.join(dir, 'onnx', 'released-ir34.onnx');
+    const cli = await run(process.execPath, [packageFile('bin/ecaf.js'), 'export-onnx', ckpt, out]);
+    expect(cli.stdout).toContain("input 'input' [batch, 3, 112, 112]");
+    const sidecar = JSON.parse(await readFile(`${out}.json`, 'utf8')) as { flipRule: string; source: { depth: string } };
+    expect(sidecar).toMatchObject({ flipRule: 'mtlface', source: { depth: 'ir34', variant: 'released' } });
+    const n = 3;
+    const input = randomImages(n, 11);
+    const onnx = await onnxForward(out, input, n, dir);
+    const ref = await referenceForward(ckpt, 'encoder.', input, dir);
+    for (let i = 0; i < n; i++) expect(rowCosine(onnx, ref, 512, i)).toBeGreaterThanOrEqual(0.9999);
+  }, SLOW_MS);
+});
+
+maybeShared(`the released checkpoint's key list loads (needs ECAF_SHARED_DATA)${NO_TORCH_NOTE}`, () => {
+  test('mtlface-checkpoint-keys.txt: recognition tensors with real shapes, synthesis placeholders ignored', async () => {
+    const keys = path.join(SHARED_DATA!, '..', 'design', 'mtlface-checkpoint-keys.txt');
+    const file = await makeCheckpoint(path.join(dir, 'released-keys.tar'), ['--depth', 'ir50', '--variant', 'released', '--prefix', 'encoder.', '--age-head', '--keys-file', keys, '--seed', '9']);
+    const info = await expectWorkerMatchesReference(file, 'encoder.', 1, 64);
+    expect(info.details).toMatchObject({ architecture: 'MTLFace ir50', variant: 'released', prefix: 'encoder.' });
+    // the other 231 listed keys (styles, upsample*, latlayer*, aging*) are ignored
+    expect(String(info.details.checkpoint)).toContain('482 recognition tensors loaded, age head (12 tensors) loaded, 231 other tensors ignored');
+  }, SLOW_MS);
+});

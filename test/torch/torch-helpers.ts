@@ -1,0 +1,88 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
+import { packageFile } from '../../src/util/paths.js';
+
+const run = promisify(execFile);
+
+/** Whether the configured python imports torch; the torch tests skip (and say so) when it does not. */
+export const HAS_TORCH = spawnSync(pythonExecutable(), ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+export const NO_TORCH_NOTE = HAS_TORCH ? '' : ` (SKIPPED: ${pythonExecutable()} cannot import torch)`;
+
+const REFERENCE = path.join(path.dirname(new URL(import.meta.url).pathname), 'reference_forward.py');
+export const IMAGE_FLOATS = 3 * 112 * 112;
+
+/** python -m ecaf_torch.make_checkpoint OUT ...args (random weights). */
+export async function makeCheckpoint(out: string, args: string[]): Promise<string> {
+  await run(pythonExecutable(), ['-m', 'ecaf_torch.make_checkpoint', out, ...args], { env: pythonEnv() });
+  return out;
+}
+
+/** n pseudo-random images in [-1, 1] (a fixed LCG, so every run feeds the same pixels). */
+export function randomImages(n: number, seed = 1): Float32Array {
+  const x = new Float32Array(n * IMAGE_FLOATS);
+  let s = seed >>> 0;
+  for (let i = 0; i < x.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return x;
+}
+
+/** Raw embeddings from test/torch/reference_forward.py: plain torch.nn.functional on the state dict. */
+export async function referenceForward(checkpoint: string, prefix: string, input: Float32Array, dir: string): Promise<Float32Array> {
+  const inFile = path.join(dir, 'ref-in.f32');
+  const outFile = path.join(dir, 'ref-out.f32');
+  await writeFile(inFile, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+  await run(pythonExecutable(), [REFERENCE, checkpoint, prefix, inFile, outFile]);
+  const bytes = await readFile(outFile);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * Raw outputs of an ONNX model in onnxruntime-node, run in a child node process: inside jest's
+ * VM the runtime's output arrays fail its own Float32Array check (a different realm).
+ */
+export async function onnxForward(model: string, input: Float32Array, n: number, dir: string): Promise<Float32Array> {
+  const inFile = path.join(dir, 'onnx-in.f32');
+  const outFile = path.join(dir, 'onnx-out.f32');
+  await writeFile(inFile, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+  const script = `
+    import ort from 'onnxruntime-node';
+    import { readFileSync, writeFileSync } from 'node:fs';
+    const [model, inFile, outFile, n] = process.argv.slice(1);
+    const b = readFileSync(inFile);
+    const x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    const s = await ort.InferenceSession.create(model);
+    const y = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, [Number(n), 3, 112, 112]) });
+    const out = y[s.outputNames[0]].data;
+    writeFileSync(outFile, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));`;
+  await run(process.execPath, ['--input-type=module', '-e', script, model, inFile, outFile, String(n)], { cwd: packageFile('.') });
+  const bytes = await readFile(outFile);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+export function maxAbs(a: Float32Array): number {
+  return a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+}
+
+/** Cosine of row i of two n x dim matrices. */
+export function rowCosine(a: Float32Array, b: Float32Array, dim: number, i: number): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let k = i * dim; k < (i + 1) * dim; k++) {
+    ab += a[k]! * b[k]!;
+    aa += a[k]! * a[k]!;
+    bb += b[k]! * b[k]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
