@@ -57,7 +57,11 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
   } catch {
     throw new UsageError(`${file}: not found: pairs name aligned images only (run \`ecaf align\` first)`);
   }
-  const last = new Map<string, boolean>();
+  const ok = new Set<string>(); // adds and deletes in file order: the last line of an id decides
+  const state = (id: string, isOk: boolean): void => {
+    if (isOk) ok.add(id);
+    else ok.delete(id);
+  };
   const onLine = (text: string, from: number, to: number): void => {
     let end = to;
     while (end > from && text.charCodeAt(end - 1) <= 0x20) end--;
@@ -67,12 +71,12 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
     const s = fieldStart(text, '"status":"', from, end);
     const id = j < 0 ? '' : text.slice(i, j);
     if (i >= 0 && s >= 0 && !id.includes('\\')) {
-      last.set(id, text.startsWith('ok"', s));
+      state(id, text.startsWith('ok"', s));
       return;
     }
     try {
       const row = JSON.parse(text.slice(from, end)) as { id?: unknown; status?: unknown };
-      if (typeof row.id === 'string') last.set(row.id, row.status === 'ok');
+      if (typeof row.id === 'string') state(row.id, row.status === 'ok');
     } catch {
       // a torn or foreign line: not a state
     }
@@ -88,8 +92,6 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
     rest = text.slice(from);
   }
   onLine(rest, 0, rest.length);
-  const ok = new Set<string>();
-  for (const [id, isOk] of last) if (isOk) ok.add(id);
   return ok;
 }
 
@@ -159,7 +161,9 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
 
 /** Sort images start..end-1 (one identity) by id, moving every column along. */
 function sortRange(p: PairInputs, start: number, end: number): void {
-  if (end - start < 2) return;
+  let sorted = true;
+  for (let i = start + 1; i < end && sorted; i++) sorted = p.ids[i - 1]! < p.ids[i]!;
+  if (sorted) return; // the usual case: data.json lists an identity's photos in id order
   const idx = Array.from({ length: end - start }, (_, i) => start + i).sort((x, y) => byCodeUnit(p.ids[x]!, p.ids[y]!));
   const ids = idx.map((i) => p.ids[i]!);
   const age = idx.map((i) => p.age[i]!);
