@@ -47,6 +47,12 @@ def read_state_dict(path):
     """The tensors of a torch.save file, and the wrapper key they sat under ('' if bare)."""
     if not os.path.isfile(path):
         raise CheckpointError(f'{path}: no such file')
+    with open(path, 'rb') as f:
+        magic = f.read(4)
+    # torch.save writes a zip archive (torch >= 1.6) or, in the legacy format, a pickle (protocol byte 0x80)
+    if magic[:4] != b'PK\x03\x04' and magic[:1] != b'\x80':
+        raise CheckpointError(f'{path}: not a torch.save file (neither a zip archive nor a pickle; '
+                              f'it starts with {magic!r})')
     try:
         obj = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:  # noqa: BLE001 - every loader failure becomes a message naming the file
