@@ -18,7 +18,7 @@ import type { Embedder } from './embedder.js';
 import { openEmbedder } from './embedders.js';
 import { combineViews } from './flip.js';
 import { closedSetIdentification } from './identification.js';
-import { equalErrorRate, kFoldAccuracy, rocAuc, rocCurve, rocForPlot, tarAtFar, type ScoredPairs } from './metrics.js';
+import { equalErrorRate, kFoldAccuracy, rocAuc, rocCurve, rocForPlot, tarAtFars, type ScoredPairs } from './metrics.js';
 import { loadFace, tensorLength, writeTensor } from './preprocess.js';
 import { formatReportSummary, writeReportFiles, type BenchmarkReport, type ScoreRow } from './report.js';
 
@@ -323,7 +323,7 @@ async function scoreFile(
   }
   const sp: ScoredPairs = { dist: Float64Array.from(dist), same: Uint8Array.from(same), fold: Int32Array.from(fold), folds: list.folds };
   const acc = kFoldAccuracy(sp);
-  const tars = FAR_TARGETS.map((t) => tarAtFar(sp, t));
+  const tars = tarAtFars(sp, FAR_TARGETS);
   const tar3 = tars.find((t) => t.farTarget === 1e-3)!;
   const roc = rocCurve(Float64Array.from(cos), sp.same);
   const positives = same.reduce((s, v) => s + v, 0);

@@ -191,6 +191,11 @@ export interface TarResult {
 
 /** insightface `calculate_val`: per fold, the threshold where the other folds' FAR hits the target, measured on the held-out fold. */
 export function tarAtFar(p: ScoredPairs, farTarget: number, grid: Float64Array = VAL_THRESHOLDS): TarResult {
+  return tarAtFars(p, [farTarget], grid)[0]!;
+}
+
+/** `tarAtFar` for several targets, binning the pairs once. */
+export function tarAtFars(p: ScoredPairs, farTargets: readonly number[], grid: Float64Array = VAL_THRESHOLDS): TarResult[] {
   const T = grid.length;
   const W = T + 1;
   const { neg } = countsBelow(p, grid);
@@ -198,34 +203,40 @@ export function tarAtFar(p: ScoredPairs, farTarget: number, grid: Float64Array =
   const N = sum(tot.neg);
   const allNeg = new Float64Array(T);
   for (let f = 0; f < p.folds; f++) for (let i = 0; i < T; i++) allNeg[i]! += neg[f * W + i]!;
-  const foldTar: number[] = [];
-  const foldFar: number[] = [];
-  const foldThreshold: number[] = [];
-  const farTrain = new Float64Array(T);
-  const ta = new Float64Array(p.folds);
-  const fa = new Float64Array(p.folds);
+  // FAR on the training folds per threshold, one row per fold
+  const farTrain = new Float64Array(p.folds * T);
+  const maxFar = new Float64Array(p.folds);
   for (let f = 0; f < p.folds; f++) {
     const trainNeg = N - tot.neg[f]!;
-    let maxFar = 0;
     for (let i = 0; i < T; i++) {
-      farTrain[i] = trainNeg === 0 ? 0 : (allNeg[i]! - neg[f * W + i]!) / trainNeg;
-      if (farTrain[i]! > maxFar) maxFar = farTrain[i]!;
-    }
-    foldThreshold.push(maxFar >= farTarget ? slinearAt(farTrain, grid, farTarget) : 0);
-  }
-  for (let k = 0; k < p.dist.length; k++) {
-    const f = p.fold[k]!;
-    if (p.dist[k]! < foldThreshold[f]!) {
-      if (p.same[k]) ta[f]!++;
-      else fa[f]!++;
+      const v = trainNeg === 0 ? 0 : (allNeg[i]! - neg[f * W + i]!) / trainNeg;
+      farTrain[f * T + i] = v;
+      if (v > maxFar[f]!) maxFar[f] = v;
     }
   }
-  for (let f = 0; f < p.folds; f++) {
-    foldTar.push(tot.pos[f]! === 0 ? 0 : ta[f]! / tot.pos[f]!);
-    foldFar.push(tot.neg[f]! === 0 ? 0 : fa[f]! / tot.neg[f]!);
-  }
-  const { mean: tar, std: tarStd } = meanStd(foldTar);
-  return { farTarget, tar, tarStd, far: meanStd(foldFar).mean, foldTar, foldFar, foldThreshold };
+  return farTargets.map((farTarget) => {
+    const foldThreshold: number[] = [];
+    for (let f = 0; f < p.folds; f++) {
+      foldThreshold.push(maxFar[f]! >= farTarget ? slinearAt(farTrain.subarray(f * T, (f + 1) * T), grid, farTarget) : 0);
+    }
+    const ta = new Float64Array(p.folds);
+    const fa = new Float64Array(p.folds);
+    for (let k = 0; k < p.dist.length; k++) {
+      const f = p.fold[k]!;
+      if (p.dist[k]! < foldThreshold[f]!) {
+        if (p.same[k]) ta[f]!++;
+        else fa[f]!++;
+      }
+    }
+    const foldTar: number[] = [];
+    const foldFar: number[] = [];
+    for (let f = 0; f < p.folds; f++) {
+      foldTar.push(tot.pos[f]! === 0 ? 0 : ta[f]! / tot.pos[f]!);
+      foldFar.push(tot.neg[f]! === 0 ? 0 : fa[f]! / tot.neg[f]!);
+    }
+    const { mean: tar, std: tarStd } = meanStd(foldTar);
+    return { farTarget, tar, tarStd, far: meanStd(foldFar).mean, foldTar, foldFar, foldThreshold };
+  });
 }
 
 export interface RocCurve {
@@ -238,30 +249,37 @@ export interface RocCurve {
 
 /** The exact ROC over all pairs pooled (sklearn `roc_curve` without dropping points), on cosine scores. */
 export function rocCurve(score: Float64Array, same: Uint8Array): RocCurve {
+  // positives and negatives sorted apart (native numeric sort), then merged from the top score down
   const n = score.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const sorted = new Float64Array(n);
-  order.sort((a, b) => score[b]! - score[a]! || a - b);
-  for (let i = 0; i < n; i++) sorted[i] = score[order[i]!]!;
   let P = 0;
-  for (let i = 0; i < n; i++) P += same[i]!;
+  for (let k = 0; k < n; k++) P += same[k]!;
   const N = n - P;
-  const fpr: number[] = [0];
-  const tpr: number[] = [0];
-  const thr: number[] = [Number.POSITIVE_INFINITY];
-  let tp = 0;
-  let fp = 0;
-  for (let i = 0; i < n; i++) {
-    if (same[order[i]!]) tp++;
-    else fp++;
-    if (i === n - 1 || sorted[i + 1] !== sorted[i]) {
-      fpr.push(N === 0 ? 0 : fp / N);
-      tpr.push(P === 0 ? 0 : tp / P);
-      thr.push(sorted[i]!);
-    }
+  const ps = new Float64Array(P);
+  const ns = new Float64Array(N);
+  for (let k = 0, a = 0, b = 0; k < n; k++) {
+    // a NaN score (never produced by unit vectors) ranks last instead of stalling the merge
+    const v = Number.isNaN(score[k]) ? Number.NEGATIVE_INFINITY : score[k]!;
+    if (same[k]) ps[a++] = v;
+    else ns[b++] = v;
   }
-  return { fpr: Float64Array.from(fpr), tpr: Float64Array.from(tpr), thresholds: Float64Array.from(thr) };
+  ps.sort();
+  ns.sort();
+  const fpr = new Float64Array(n + 1);
+  const tpr = new Float64Array(n + 1);
+  const thr = new Float64Array(n + 1);
+  thr[0] = Number.POSITIVE_INFINITY;
+  let m = 1;
+  let i = P - 1;
+  let j = N - 1;
+  while (i >= 0 || j >= 0) {
+    const v = i < 0 ? ns[j]! : j < 0 ? ps[i]! : Math.max(ps[i]!, ns[j]!);
+    while (i >= 0 && ps[i] === v) i--;
+    while (j >= 0 && ns[j] === v) j--;
+    fpr[m] = N === 0 ? 0 : (N - 1 - j) / N;
+    tpr[m] = P === 0 ? 0 : (P - 1 - i) / P;
+    thr[m++] = v;
+  }
+  return { fpr: fpr.slice(0, m), tpr: tpr.slice(0, m), thresholds: thr.slice(0, m) };
 }
 
 /** Area under the ROC by the trapezoid rule (= the probability a positive outscores a negative, ties half). */

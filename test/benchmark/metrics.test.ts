@@ -92,6 +92,21 @@ describe('pooled ROC, AUC, EER, by hand', () => {
     expect(equalErrorRate(roc)).toBe(0.5);
     expect(tarAtFarPooled(roc, [0, 0.49, 0.5, 1])).toEqual([0.5, 0.5, 1, 1]);
   });
+  it('agrees with a plain sort of all scores on random data, NaN ranked last', () => {
+    const score = Float64Array.from({ length: 500 }, (_, i) => Math.round(Math.sin(i * 12.9898) * 20) / 20);
+    score[7] = Number.NaN;
+    const same = Uint8Array.from({ length: 500 }, (_, i) => (i * 7919) % 3 === 0 ? 1 : 0);
+    const r = rocCurve(score, same);
+    const P = same.reduce((a, b) => a + b, 0);
+    const keyed = Array.from(score, (s) => (Number.isNaN(s) ? -Infinity : s));
+    const distinct = [...new Set(keyed)].sort((a, b) => b - a);
+    expect(Array.from(r.thresholds.subarray(1))).toEqual(distinct);
+    distinct.forEach((t, k) => {
+      const tp = keyed.filter((s, i) => s >= t && same[i]).length;
+      const fp = keyed.filter((s, i) => s >= t && !same[i]).length;
+      expect([r.tpr[k + 1], r.fpr[k + 1]]).toEqual([tp / P, fp / (500 - P)]);
+    });
+  });
   it('ties share one point (AUC counts them half)', () => {
     const tied = rocCurve(Float64Array.from([0.5, 0.5]), Uint8Array.from([1, 0]));
     expect(Array.from(tied.fpr)).toEqual([0, 1]);
