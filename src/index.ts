@@ -10,3 +10,5 @@ export { openTorchEmbedder, fileSha256, TORCH_PREPROCESSING, type TorchEmbedderO
 export { exportOnnx, type ExportOnnxOptions, type ExportOnnxResult } from './benchmark/export-onnx.js';
 export * from './align/index.js';
 export { runBenchmark, formatBenchmarkResult, writeComparison, openEmbedder, type BenchmarkOptions, type BenchmarkResult, type BenchmarkReport } from './benchmark/index.js';
+export { drawContactSheet, formatSheetSummary, type ContactSheetOptions, type ContactSheetResult } from './sheet/index.js';
+export { runDemo, DEFAULT_DEMO_OUT, type DemoOptions, type DemoResult } from './demo/index.js';

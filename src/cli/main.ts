@@ -9,9 +9,11 @@ import { pairsCommand } from './pairs.js';
 import { alignCommand } from './align.js';
 import { benchmarkCommand } from './benchmark.js';
 import { reportCommand } from './report.js';
+import { sheetCommand } from './sheet.js';
+import { demoCommand } from './demo.js';
 
 /** Every subcommand, in the order `ecaf --help` lists them. */
-const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, exportOnnxCommand, pairsCommand, alignCommand, benchmarkCommand, reportCommand];
+const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, exportOnnxCommand, pairsCommand, alignCommand, benchmarkCommand, reportCommand, sheetCommand, demoCommand];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

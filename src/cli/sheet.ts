@@ -13,7 +13,7 @@ export const sheetCommand: EcafCommand = {
         out: { type: 'string', describe: 'PNG to write (default: <root>/reports/contact-sheet.png)' },
         tile: { type: 'number', default: 112, describe: 'side of each face tile in pixels' },
         columns: { type: 'number', default: 6, describe: 'cells (ids) per row' },
-        limit: { type: 'number', default: 300, describe: 'draw at most this many ids, in landmarks.jsonl order' },
+        limit: { type: 'number', default: 300, describe: 'draw at most this many ids (sorted by id, so by identity)' },
         only: { choices: ['all', 'ok', 'failed'] as const, default: 'all' as const, describe: 'which ids to draw' },
       })
       .example('ecaf sheet --root ecaf', 'write ecaf/reports/contact-sheet.png')

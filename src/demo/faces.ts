@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Gender } from '../dataset/record.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { decodeRgb, FACE_API_DEMO_DIR, FACE_API_MODEL_DIR, imageTensor, loadFaceApi } from '../util/faceapi.js';
 
 /** The photos that ship inside the face-api package: the demo's only source of faces. */
@@ -54,4 +57,29 @@ export async function findDemoFaces(photos: readonly string[] = DEMO_PHOTOS): Pr
     }
   }
   return faces;
+}
+
+/** What the faces were found in: the photos' bytes and the models' weights (a face-api update changes it). */
+async function inputsKey(photos: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  const models = ['ssd_mobilenetv1_model.bin', 'age_gender_model.bin'].map((m) => path.join(FACE_API_MODEL_DIR, m));
+  for (const file of [...photos, ...models]) hash.update(await fs.readFile(file));
+  return hash.digest('hex');
+}
+
+/**
+ * findDemoFaces, kept in `cacheFile` so a rerun of the demo skips face-api (the same photos and
+ * models give the same faces); `reused` says which happened.
+ */
+export async function cachedDemoFaces(cacheFile: string, photos: readonly string[] = DEMO_PHOTOS): Promise<{ faces: DemoFace[]; reused: boolean }> {
+  const key = await inputsKey(photos);
+  try {
+    const cached = JSON.parse(await fs.readFile(cacheFile, 'utf8')) as { key?: string; faces?: DemoFace[] };
+    if (cached.key === key && Array.isArray(cached.faces) && cached.faces.length > 0) return { faces: cached.faces, reused: true };
+  } catch {
+    // no cache yet, or a damaged one: find the faces again
+  }
+  const faces = await findDemoFaces(photos);
+  await writeFileAtomic(cacheFile, JSON.stringify({ key, faces }, null, 2) + '\n');
+  return { faces, reused: false };
 }

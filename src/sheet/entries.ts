@@ -1,26 +1,16 @@
 import { existsSync } from 'node:fs';
+import type { LandmarksLine } from '../align/line.js';
+import type { CrawlLine } from '../crawl/record.js';
 import { datasetLayout, ffhqFile, mtcnnFile } from '../dataset/layout.js';
 import { UsageError } from '../util/errors.js';
 import { readLastStates } from '../util/jsonl.js';
 
-/** The fields of a landmarks.jsonl / crawl.jsonl line the sheet draws (CONTRACT.md). */
-interface LandmarksState {
-  id: string;
-  status: string;
-  source?: string;
-  score?: number;
-}
-interface CrawlState {
-  id: string;
-  status: string;
-  error?: string;
-}
 
 /** One cell of the sheet: an id and what its tiles show. */
 export interface SheetEntry {
   id: string;
   /** `ok` or the failure status of landmarks.jsonl (no_face, decode_error, missing_image). */
-  status: string;
+  status: LandmarksLine['status'];
   /** Second text line: how the face was found, or why there is none. */
   detail: string;
   ffhq?: string;
@@ -30,7 +20,7 @@ export interface SheetEntry {
 export type SheetFilter = 'all' | 'ok' | 'failed';
 
 /**
- * The ids of landmarks.jsonl (last state of each, in the order ids first appear), with the
+ * The ids of landmarks.jsonl (last state of each, sorted by id), with the
  * crawl error of ids that have no image, so a failure says where it came from.
  */
 export async function readSheetEntries(root: string, only: SheetFilter = 'all'): Promise<SheetEntry[]> {
@@ -38,8 +28,8 @@ export async function readSheetEntries(root: string, only: SheetFilter = 'all'):
   if (!existsSync(layout.landmarksLog)) {
     throw new UsageError(`${layout.landmarksLog}: not found (run ecaf align --root ${root} first)`);
   }
-  const marks = await readLastStates<LandmarksState>(layout.landmarksLog);
-  const crawled = await readLastStates<CrawlState>(layout.crawlLog);
+  const marks = await readLastStates<LandmarksLine>(layout.landmarksLog);
+  const crawled = await readLastStates<CrawlLine>(layout.crawlLog);
   const entries: SheetEntry[] = [];
   for (const state of marks.values()) {
     const ok = state.status === 'ok';
@@ -53,16 +43,16 @@ export async function readSheetEntries(root: string, only: SheetFilter = 'all'):
     }
     entries.push(entry);
   }
-  return entries;
+  // ids sort by identity first (Name_adult_001): each person's pictures side by side, in the same order every run
+  return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function describeState(state: LandmarksState, crawl: CrawlState | undefined): string {
+function describeState(state: LandmarksLine, crawl: CrawlLine | undefined): string {
   if (state.status === 'ok') {
-    const score = typeof state.score === 'number' ? ` ${state.score.toFixed(2)}` : '';
-    return `${state.source ?? 'ok'}${state.source === 'detector' ? score : ''}`;
+    const score = state.source === 'detector' && typeof state.score === 'number' ? ` ${state.score.toFixed(2)}` : '';
+    return `${state.source}${score}`;
   }
-  if (state.status === 'missing_image' && crawl && crawl.status !== 'ok') {
-    return `crawl ${crawl.status}${crawl.error ? `: ${crawl.error}` : ''}`;
-  }
-  return state.status;
+  // the crawl's error code is shorter than align's sentence about it
+  if (state.status === 'missing_image' && crawl && crawl.status !== 'ok') return `crawl ${crawl.status}: ${crawl.error ?? '?'}`;
+  return state.error ?? state.status;
 }

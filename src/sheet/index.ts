@@ -19,7 +19,7 @@ export interface ContactSheetOptions {
   tile?: number;
   /** Cells per row (default 6). */
   columns?: number;
-  /** Draw at most this many ids, in landmarks.jsonl order (default 300). */
+  /** Draw at most this many ids, in id order (default 300). */
   limit?: number;
   /** Which ids: all (default), only aligned ones, only failures. */
   only?: SheetFilter;

@@ -28,9 +28,9 @@ async function makeRoot(): Promise<string> {
   const layout = datasetLayout(dir);
   await mkdir(layout.imageData, { recursive: true });
   const lines = [
+    { id: 'bob_child_001', status: 'no_face', source: 'detector' },
     { id: 'ann_adult_001', status: 'no_face', source: 'detector' },
     { id: 'ann_adult_002', status: 'ok', source: 'rectangle' },
-    { id: 'bob_child_001', status: 'no_face', source: 'detector' },
     { id: 'gone_001', status: 'missing_image', source: 'detector' },
     { id: 'ann_adult_001', status: 'ok', source: 'override' },
   ];
@@ -69,7 +69,7 @@ describe('sheet layout', () => {
 });
 
 describe('drawContactSheet', () => {
-  it('puts FFHQ left, MTCNN right, and a red tile for each failure, in landmarks.jsonl order', async () => {
+  it('puts FFHQ left, MTCNN right, and a red tile for each failure, sorted by id', async () => {
     const root = await makeRoot();
     const out = path.join(dir, 'sheet.png');
     const r = await drawContactSheet({ root, out, tile: 64, columns: 2, progress: false });

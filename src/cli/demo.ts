@@ -1,0 +1,28 @@
+import { DEFAULT_DEMO_OUT, runDemo } from '../demo/index.js';
+import { EXIT_OK } from '../util/errors.js';
+import { interruptSignal } from '../util/interrupt.js';
+import { intArg, type EcafCommand } from './command.js';
+
+export const demoCommand: EcafCommand = {
+  command: 'demo',
+  describe: 'run the whole pipeline offline on the photos that ship with face-api (crawl, align, pairs, benchmark, contact sheet)',
+  builder: (y) =>
+    y
+      .options({
+        out: { type: 'string', default: DEFAULT_DEMO_OUT, describe: 'folder the demo builds (a dataset root); a rerun into it resumes' },
+        workers: { type: 'number', describe: 'align worker threads (default: the number of cores)' },
+      })
+      .example('ecaf demo', 'build ./ecaf-demo and print where everything is (about 1-2 minutes on 2 cores)')
+      .example('ecaf demo --out /tmp/ecaf-demo', 'somewhere else')
+      .example('ecaf sheet --root ecaf-demo --only failed', 'afterwards: only the ids the demo could not align'),
+  handler: async (args: { out: string; workers?: unknown }) => {
+    const workers = args.workers === undefined ? undefined : intArg('workers', args.workers, 1, 64);
+    const { signal, dispose } = interruptSignal();
+    try {
+      await runDemo({ out: args.out, workers, signal, progress: true });
+      return EXIT_OK;
+    } finally {
+      dispose();
+    }
+  },
+};
