@@ -74,7 +74,7 @@ export async function alignImage(task: AlignTask, detector: FaceDetector): Promi
 
   let img: RgbImage;
   try {
-    const meta = await sharp(task.file).metadata();
+    const meta = await sharp(task.file, { limitInputPixels: false }).metadata(); // our own limit below names the size
     if (!meta.width || !meta.height) throw new Error('no image dimensions');
     if (meta.width * meta.height > MAX_PIXELS) throw new Error(`image too large: ${meta.width}x${meta.height} is over ${MAX_PIXELS / 1e6} megapixels`);
     img = await decodeRgb(task.file);
