@@ -1,9 +1,11 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 
 /**
  * Streams the top-level entries of a JSON array or object without holding the file in memory:
  * each element's bytes are cut out by a byte scanner and parsed alone, so a 1,000,000-record
  * data.json costs the memory of one record, and a syntax error is reported with line and column.
+ * The scanner jumps through strings with indexOf and tracks byte offsets only: lines and
+ * columns are worked out from the file when an error needs them.
  */
 export interface TopLevelEntry {
   /** Position among the top-level entries. */
@@ -11,9 +13,8 @@ export interface TopLevelEntry {
   /** The key, for the object form. */
   key?: string;
   value: unknown;
-  /** 1-based line and column where the entry's value starts. */
-  line: number;
-  column: number;
+  /** Byte offset in the file where the entry's value starts (positionAt gives line and column). */
+  offset: number;
 }
 
 export class JsonSyntaxError extends Error {
@@ -45,14 +46,41 @@ const enum S {
 const WS = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
 
-export async function* streamTopLevel(
-  file: string,
-  onForm?: (form: TopLevelForm) => void,
-): AsyncGenerator<TopLevelEntry> {
+/** 1-based line and column (in characters) of a byte offset of `file`. */
+export async function positionAt(file: string, offset: number): Promise<{ line: number; column: number }> {
+  const handle = await fs.open(file, 'r');
+  try {
+    let line = 1;
+    let column = 1;
+    let pos = 0;
+    const buf = Buffer.alloc(1 << 20);
+    while (pos < offset) {
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, offset - pos), pos);
+      if (bytesRead === 0) break;
+      for (let i = 0; i < bytesRead; i++) {
+        const b = buf[i]!;
+        if (b === 0x0a) {
+          line++;
+          column = 1;
+        } else if ((b & 0xc0) !== 0x80 && !(pos === 0 && i < 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf)) column++;
+      }
+      pos += bytesRead;
+    }
+    return { line, column };
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function* streamTopLevel(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry> {
+  for await (const batch of streamTopLevelBatches(file, onForm)) yield* batch;
+}
+
+/** The entries completed by each 1 MB read, as one array per read (fewer async steps per record). */
+export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry[]> {
   let state: S = S.Start;
   let form: TopLevelForm = 'array';
-  let line = 1;
-  let col = 0; // column of the byte being read, 1-based after increment
+  let close = 0x5d; // the closing bracket of the top-level form
   let index = 0;
   // collection of the current key or value
   let parts: Buffer[] = [];
@@ -60,168 +88,209 @@ export async function* streamTopLevel(
   let depth = 0;
   let inString = false;
   let escape = false;
-  let startLine = 0;
-  let startCol = 0;
+  let start = 0; // byte offset of the current value
   let key: string | undefined;
-  let keyLine = 0;
-  let keyCol = 0;
-  let first = true;
+  let keyStart = 0;
+  let base = 0; // byte offset of the current chunk
+  let errorAt: { offset: number; detail: string } | undefined;
 
-  const fail = (detail: string): never => {
-    throw new JsonSyntaxError(file, line, col, detail);
+  const fail = (offset: number, detail: string): never => {
+    errorAt = { offset, detail };
+    throw errorAt;
   };
-  const finishText = (chunk: Buffer, end: number, begin: number): string => {
-    parts.push(chunk.subarray(begin, end));
-    const text = Buffer.concat(parts).toString('utf8');
-    parts = [];
+  const cut = (chunk: Buffer, begin: number, end: number): string => {
+    let text: string;
+    if (parts.length === 0) text = chunk.toString('utf8', begin, end);
+    else {
+      parts.push(chunk.subarray(begin, end));
+      text = Buffer.concat(parts).toString('utf8');
+      parts = [];
+    }
     collecting = false;
     return text;
   };
-  const parseAt = (text: string, l: number, c: number): unknown => {
+  const parseAt = (text: string, at: number): unknown => {
     try {
       return JSON.parse(text);
     } catch {
       const where = locateJsonError(text);
-      const pos = advance(text, where.offset, l, c);
-      throw new JsonSyntaxError(file, pos.line, pos.column, where.message);
+      return fail(at + Buffer.byteLength(text.slice(0, where.offset)), where.message);
+    }
+  };
+  /** Scan a string body from i: the index of its closing quote, or -1 (escape carried over). */
+  const stringEnd = (chunk: Buffer, i: number): number => {
+    const n = chunk.length;
+    if (escape) {
+      escape = false;
+      i++;
+    }
+    for (;;) {
+      const q = chunk.indexOf(0x22, i);
+      if (q < 0) {
+        let k = n - 1;
+        while (k >= i && chunk[k] === 0x5c) k--;
+        escape = ((n - 1 - k) & 1) === 1;
+        return -1;
+      }
+      let k = q - 1;
+      while (k >= i && chunk[k] === 0x5c) k--;
+      if (((q - 1 - k) & 1) === 0) return q;
+      i = q + 1; // an escaped quote
     }
   };
 
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  for await (const chunkAny of stream) {
-    const chunk = chunkAny as Buffer;
-    let begin = 0; // start of the collected part within this chunk
-    let i = 0;
-    if (first) {
-      first = false;
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3; // UTF-8 BOM
-    }
-    for (; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (b === 0x0a) {
-        line++;
-        col = 0;
-      } else if ((b & 0xc0) !== 0x80) {
-        col++;
-      }
-      switch (state) {
-        case S.Start:
-          if (WS[b]) continue;
-          if (b === 0x5b) form = 'array';
-          else if (b === 0x7b) form = 'object';
-          else fail('data.json must be a JSON array of records or an object whose keys are the ids');
-          onForm?.(form);
-          state = S.ExpectFirst;
-          continue;
-        case S.ExpectFirst:
-        case S.ExpectEntry:
-          if (WS[b]) continue;
-          if (state === S.ExpectFirst && b === (form === 'array' ? 0x5d : 0x7d)) {
-            state = S.End;
-            continue;
-          }
-          if (form === 'object') {
-            if (b !== 0x22) fail('expected a string key');
-            state = S.InKey;
-            collecting = true;
-            begin = i;
-            keyLine = line;
-            keyCol = col;
-            inString = true;
-            escape = false;
-            continue;
-          }
-          state = S.InValue;
-          break; // fall into value start below
-        case S.InKey:
-          if (escape) escape = false;
-          else if (b === 0x5c) escape = true;
-          else if (b === 0x22) {
-            key = parseAt(finishText(chunk, i + 1, begin), keyLine, keyCol) as string;
-            state = S.AfterKey;
-          } else if (b < 0x20) fail('control character in a key');
-          continue;
-        case S.AfterKey:
-          if (WS[b]) continue;
-          if (b !== 0x3a) fail("expected ':' after the key");
-          state = S.ExpectValue;
-          continue;
-        case S.ExpectValue:
-          if (WS[b]) continue;
-          state = S.InValue;
-          break;
-        case S.InValue:
-          if (inString) {
-            if (escape) escape = false;
-            else if (b === 0x5c) escape = true;
-            else if (b === 0x22) {
+  try {
+    for await (const chunkAny of stream) {
+      const chunk = chunkAny as Buffer;
+      const n = chunk.length;
+      const batch: TopLevelEntry[] = [];
+      let begin = 0; // start of the collected part within this chunk
+      let i = base === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+      const emit = (end: number) => {
+        const value = parseAt(cut(chunk, begin, end), start);
+        batch.push(key === undefined ? { index: index++, value, offset: start } : { index: index++, key, value, offset: start });
+      };
+      while (i < n) {
+        const b = chunk[i]!;
+        switch (state) {
+          case S.InValue: {
+            if (inString) {
+              const q = stringEnd(chunk, i);
+              if (q < 0) {
+                i = n;
+                continue;
+              }
               inString = false;
+              i = q + 1;
               if (depth === 0) {
-                yield { index: index++, key, value: parseAt(finishText(chunk, i + 1, begin), startLine, startCol), line: startLine, column: startCol };
+                emit(i);
                 state = S.AfterValue;
+              }
+              continue;
+            }
+            for (; i < n; i++) {
+              const c = chunk[i]!;
+              if (c === 0x22) {
+                inString = true;
+                i++;
+                break;
+              }
+              if (c === 0x7b || c === 0x5b) depth++;
+              else if (c === 0x7d || c === 0x5d) {
+                if (depth === 0) {
+                  emit(i); // a primitive ended by the container's closing bracket
+                  if (c !== close) fail(base + i, 'mismatched closing bracket');
+                  state = S.End;
+                  i++;
+                  break;
+                }
+                depth--;
+                if (depth === 0) {
+                  emit(i + 1);
+                  state = S.AfterValue;
+                  i++;
+                  break;
+                }
+              } else if (depth === 0 && (WS[c] || c === 0x2c)) {
+                emit(i);
+                state = c === 0x2c ? S.ExpectEntry : S.AfterValue;
+                i++;
+                break;
               }
             }
             continue;
           }
-          if (b === 0x22) inString = true;
-          else if (b === 0x7b || b === 0x5b) depth++;
-          else if (b === 0x7d || b === 0x5d) {
-            if (depth === 0) {
-              // a primitive ended by the container's closing bracket
-              yield { index: index++, key, value: parseAt(finishText(chunk, i, begin), startLine, startCol), line: startLine, column: startCol };
-              if (b !== (form === 'array' ? 0x5d : 0x7d)) fail('mismatched closing bracket');
-              state = S.End;
+          case S.InKey: {
+            const q = stringEnd(chunk, i);
+            if (q < 0) {
+              i = n;
               continue;
             }
-            depth--;
-            if (depth === 0) {
-              yield { index: index++, key, value: parseAt(finishText(chunk, i + 1, begin), startLine, startCol), line: startLine, column: startCol };
-              state = S.AfterValue;
-            }
-          } else if (depth === 0 && (WS[b] || b === 0x2c)) {
-            yield { index: index++, key, value: parseAt(finishText(chunk, i, begin), startLine, startCol), line: startLine, column: startCol };
-            state = S.AfterValue;
-            if (b === 0x2c) state = S.ExpectEntry;
+            key = parseAt(cut(chunk, begin, q + 1), keyStart) as string;
+            state = S.AfterKey;
+            i = q + 1;
+            continue;
           }
-          continue;
-        case S.AfterValue:
-          if (WS[b]) continue;
-          if (b === 0x2c) state = S.ExpectEntry;
-          else if (b === (form === 'array' ? 0x5d : 0x7d)) state = S.End;
-          else fail(form === 'array' ? "expected ',' or ']' after a record" : "expected ',' or '}' after a record");
-          continue;
-        case S.End:
-          if (!WS[b]) fail('unexpected content after the end of the top-level value');
-          continue;
+          case S.Start:
+            i++;
+            if (WS[b]) continue;
+            if (b === 0x5b) form = 'array';
+            else if (b === 0x7b) form = 'object';
+            else fail(base + i - 1, 'data.json must be a JSON array of records or an object whose keys are the ids');
+            close = form === 'array' ? 0x5d : 0x7d;
+            onForm?.(form);
+            state = S.ExpectFirst;
+            continue;
+          case S.ExpectFirst:
+          case S.ExpectEntry:
+            if (WS[b]) {
+              i++;
+              continue;
+            }
+            if (state === S.ExpectFirst && b === close) {
+              state = S.End;
+              i++;
+              continue;
+            }
+            if (form === 'object') {
+              if (b !== 0x22) fail(base + i, 'expected a string key');
+              state = S.InKey;
+              collecting = true;
+              begin = i;
+              keyStart = base + i;
+              escape = false;
+              i++;
+              continue;
+            }
+            break; // a value starts here: below
+          case S.AfterKey:
+            i++;
+            if (WS[b]) continue;
+            if (b !== 0x3a) fail(base + i - 1, "expected ':' after the key");
+            state = S.ExpectValue;
+            continue;
+          case S.ExpectValue:
+            if (WS[b]) {
+              i++;
+              continue;
+            }
+            break; // a value starts here: below
+          case S.AfterValue:
+            i++;
+            if (WS[b]) continue;
+            if (b === 0x2c) state = S.ExpectEntry;
+            else if (b === close) state = S.End;
+            else fail(base + i - 1, form === 'array' ? "expected ',' or ']' after a record" : "expected ',' or '}' after a record");
+            continue;
+          case S.End:
+            if (!WS[b]) fail(base + i, 'unexpected content after the end of the top-level value');
+            i++;
+            continue;
+        }
+        // start of a value (reached only by `break` above)
+        if (b === 0x7d || b === 0x5d || b === 0x2c) fail(base + i, 'expected a value');
+        state = S.InValue;
+        collecting = true;
+        begin = i;
+        start = base + i;
+        escape = false;
+        inString = b === 0x22;
+        depth = b === 0x7b || b === 0x5b ? 1 : 0;
+        i++;
       }
-      // start of a value (reached only by `break` above)
-      collecting = true;
-      begin = i;
-      startLine = line;
-      startCol = col;
-      depth = 0;
-      escape = false;
-      inString = b === 0x22;
-      if (b === 0x7b || b === 0x5b) depth = 1;
-      else if (b === 0x7d || b === 0x5d || b === 0x2c) fail('expected a value');
+      if (collecting) parts.push(chunk.subarray(begin));
+      base += n;
+      if (batch.length > 0) yield batch;
     }
-    if (collecting) parts.push(chunk.subarray(begin));
+    if (state === S.Start) fail(Math.max(0, base - 1), 'the file is empty');
+    if (state !== S.End) fail(Math.max(0, base - 1), 'unexpected end of file');
+  } catch (err) {
+    if (err !== errorAt || !errorAt) throw err;
+    stream.destroy();
+    const pos = await positionAt(file, errorAt.offset);
+    throw new JsonSyntaxError(file, pos.line, pos.column, errorAt.detail);
   }
-  if (state === S.Start) throw new JsonSyntaxError(file, line, col, 'the file is empty');
-  if (state !== S.End) throw new JsonSyntaxError(file, line, col, 'unexpected end of file');
-}
-
-/** Line and column reached after reading `offset` characters of `text` from (line, col). */
-function advance(text: string, offset: number, line: number, col: number): { line: number; column: number } {
-  let l = line;
-  let c = col;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 0x0a) {
-      l++;
-      c = 1;
-    } else c++;
-  }
-  return { line: l, column: c };
 }
 
 /**

@@ -40,11 +40,14 @@ export function identityFromId(id: string): string {
   return withIndex ? withIndex[1]! : id;
 }
 
+/** `child` / `adult` as a whole token between `_`, `.` or `-` (a regex: no split per record). */
+const CHILD_TOKEN = /(?:^|[_.-])child(?=$|[_.-])/i;
+const ADULT_TOKEN = /(?:^|[_.-])adult(?=$|[_.-])/i;
+
 /** The `child` / `adult` token of an id, if it has exactly one kind. */
 export function groupFromId(id: string): AgeGroup | undefined {
-  const tokens = new Set(id.toLowerCase().split(/[_.\-]/));
-  const child = tokens.has('child');
-  const adult = tokens.has('adult');
+  const child = CHILD_TOKEN.test(id);
+  const adult = ADULT_TOKEN.test(id);
   if (child === adult) return undefined;
   return child ? 'child' : 'adult';
 }
