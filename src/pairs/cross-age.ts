@@ -1,3 +1,4 @@
+import { MAX_AGE } from '../dataset/normalize.js';
 import type { PairInputs } from './inputs.js';
 import type { Prng } from './prng.js';
 import type { FoldPairs, ProtocolPlan } from './protocol.js';
@@ -15,9 +16,22 @@ interface AgePool {
   ages: Float64Array;
 }
 
-function agePool(inp: PairInputs, images: number[]): AgePool {
-  images.sort((x, y) => inp.age[x]! - inp.age[y]! || x - y);
-  return { idx: Int32Array.from(images), ages: Float64Array.from(images, (i) => inp.age[i]!) };
+/** `images` in increasing index order -> sorted by (age, index): a counting sort on whole years, then fractions. */
+function agePool(inp: PairInputs, images: readonly number[]): AgePool {
+  const { age } = inp;
+  const years = new Int32Array(MAX_AGE + 2);
+  for (const i of images) years[Math.floor(age[i]!) + 1]!++;
+  for (let y = 1; y < years.length; y++) years[y]! += years[y - 1]!;
+  const start = years.slice();
+  const idx = new Int32Array(images.length);
+  for (const i of images) idx[years[Math.floor(age[i]!)]!++] = i; // stable: ties stay in index order
+  for (let y = 0; y + 1 < start.length; y++) {
+    const [from, to] = [start[y]!, start[y + 1]!];
+    let whole = true;
+    for (let j = from; j < to && whole; j++) whole = Number.isInteger(age[idx[j]!]!);
+    if (!whole) idx.subarray(from, to).sort((x, y2) => age[x]! - age[y2]! || x - y2);
+  }
+  return { idx, ages: Float64Array.from(idx, (i) => age[i]!) };
 }
 
 /**
@@ -58,7 +72,7 @@ export function crossAgePlan(inp: PairInputs, minAgeGap: number, cap: number): P
       if (!s) {
         const images: number[] = [];
         for (let i = inp.start[id]!; i < inp.start[id + 1]!; i++) if (!Number.isNaN(age[i]!)) images.push(i);
-        const pool = agePool(inp, images.slice());
+        const pool = agePool(inp, images);
         s = { pool, cycle: new AnchorCycle(prng.shuffle(Int32Array.from(images))) };
         perIdentity.set(id, s);
       }

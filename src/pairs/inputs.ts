@@ -107,14 +107,19 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
   const ages: number[] = [];
   const genders: number[] = [];
   const groups: number[] = [];
+  let lastIdentity = '';
+  let lastK = -1;
   for await (const r of iterateDataJson(layout.dataJson, summary)) {
     if (!aligned.has(r.id)) continue;
-    let k = identityIndex.get(r.identity);
+    // an identity's photos are usually listed together: skip the map lookup then
+    let k = r.identity === lastIdentity ? lastK : identityIndex.get(r.identity);
+    lastIdentity = r.identity;
     if (k === undefined) {
       k = identityNames.length;
       identityIndex.set(r.identity, k);
       identityNames.push(r.identity);
     }
+    lastK = k;
     ids.push(r.id);
     ident.push(k);
     ages.push(r.age ?? NaN);
@@ -166,13 +171,9 @@ function sortRange(p: PairInputs, start: number, end: number): void {
   if (sorted) return; // the usual case: data.json lists an identity's photos in id order
   const idx = Array.from({ length: end - start }, (_, i) => start + i).sort((x, y) => byCodeUnit(p.ids[x]!, p.ids[y]!));
   const ids = idx.map((i) => p.ids[i]!);
-  const age = idx.map((i) => p.age[i]!);
-  const gender = idx.map((i) => p.gender[i]!);
-  const group = idx.map((i) => p.group[i]!);
+  const rows = idx.map((i) => [p.age[i]!, p.gender[i]!, p.group[i]!] as const);
   for (let j = 0; j < idx.length; j++) {
     p.ids[start + j] = ids[j]!;
-    p.age[start + j] = age[j]!;
-    p.gender[start + j] = gender[j]!;
-    p.group[start + j] = group[j]!;
+    [p.age[start + j], p.gender[start + j], p.group[start + j]] = rows[j]!;
   }
 }
