@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -134,4 +134,31 @@ describe('ecaf align (CLI, built)', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/data\.json: not found/);
   });
+});
+
+describe('ecaf align interrupted (CLI, built)', () => {
+  it('stops on SIGINT with exit 130 after saving what was done, and a rerun goes on from there', async () => {
+    const photo = await sharp(path.join(FACE_API_DEMO_DIR, 'sample5.jpg')).resize(800).jpeg().toBuffer();
+    const ids = Array.from({ length: 8 }, (_, i) => `p_${i}`);
+    await makeRoot(dir, ids.map((id) => ({ id, bytes: photo, crawlStatus: 'ok' as const })));
+    const log = path.join(dir, 'image_data', 'landmarks.jsonl');
+    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'ecaf.js'), 'align', '--root', dir, '--workers', '1', '--ffhq-size', '128'], { stdio: 'pipe' });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // interrupt once two photos are logged
+    for (let waited = 0; (await countLines(dir).catch(() => 0)) < 2; waited += 100) {
+      if (waited > 60_000) throw new Error('align logged nothing within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exit).toBe(130);
+    const text = await readFile(log, 'utf8');
+    const done = text.trim().split('\n').map((l) => JSON.parse(l) as LandmarksLine);
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    expect(done.length).toBeLessThan(8);
+    expect(done.every((l) => l.status === 'ok')).toBe(true);
+
+    const rest = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false });
+    expect(rest).toMatchObject({ alreadyDone: done.length, alignedNow: 8 - done.length });
+    expect(rest.counts.ok).toBe(8);
+  }, 120_000);
 });
