@@ -14,7 +14,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { makePairs, Prng, type PairProtocol } from '../dist/pairs/index.js';
+import { validateDataJson } from '../dist/dataset/index.js';
+import { makePairs, Prng, readAlignedIds, type PairProtocol } from '../dist/pairs/index.js';
 
 const RECORDS = Number(process.env.ECAF_BENCH_RECORDS ?? 1_000_000);
 const PER_IDENTITY = 10;
@@ -103,8 +104,19 @@ async function child(root: string, protocol: PairProtocol): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
+/** The two reads inside "load data", alone: the shared data.json loader and the landmarks.jsonl scan. */
+async function reads(root: string): Promise<void> {
+  let t = performance.now();
+  await validateDataJson(path.join(root, 'image_data', 'data.json'));
+  const dataSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  await readAlignedIds(path.join(root, 'image_data', 'landmarks.jsonl'));
+  process.stdout.write(JSON.stringify({ dataSeconds, landmarksSeconds: (performance.now() - t) / 1000 }));
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3]!, process.argv[4] as PairProtocol);
+  if (process.argv[2] === '--reads') return reads(process.argv[3]!);
   const root = await dataset();
   const self = fileURLToPath(import.meta.url);
   console.log(`ecaf pairs on ${RECORDS} records / ${RECORDS / PER_IDENTITY} identities, ${os.cpus().length} CPUs, node ${process.version}`);
@@ -117,6 +129,9 @@ async function main(): Promise<void> {
       `${protocol.padEnd(10)} ${String(r.pairs).padStart(6)}  ${r.loadSeconds.toFixed(2).padStart(13)}  ${r.drawSeconds.toFixed(2).padStart(14)}  ${r.totalSeconds.toFixed(2).padStart(9)}  ${r.maxRssMB.toFixed(0).padStart(13)}  ${ok ? 'met' : 'MISSED'} (< 10 s, < 1024 MB)`,
     );
   }
+  const { stdout } = await promisify(execFile)(process.execPath, [self, '--reads', root]);
+  const r = JSON.parse(stdout) as { dataSeconds: number; landmarksSeconds: number };
+  console.log(`inside "load data": data.json streamed and validated alone ${r.dataSeconds.toFixed(2)} s; landmarks.jsonl scanned alone ${r.landmarksSeconds.toFixed(2)} s`);
 }
 
 await main();
