@@ -5,7 +5,7 @@ import {
   DEFAULT_CHILD_MAX_AGE,
   DEFAULT_MAX_PER_IMAGE,
   DEFAULT_MIN_AGE_GAP,
-  DEFAULT_PAIR_FOLDS,
+  DEFAULT_FOLDS,
   DEFAULT_PER_FOLD,
   DEFAULT_SEED,
   formatPairCheck,
@@ -27,7 +27,7 @@ const checkBuilder = (y: Argv<any>): Argv<any> =>
     .positional('file', { type: 'string', demandOption: true, describe: 'pair file: ecaf list, LFW pairs.txt (View 1 or 2), CALFW list or CSV' })
     .options({
       root: { type: 'string', describe: 'dataset root: check that every image exists, take identities from data.json' },
-      folds: { type: 'number', describe: `folds of a file that does not say (default ${DEFAULT_PAIR_FOLDS}; an ecaf list's .json sidecar says)` },
+      folds: { type: 'number', describe: `folds of a file that does not say (default ${DEFAULT_FOLDS}; an ecaf list's .json sidecar says)` },
     })
     .example('ecaf pairs check ecaf/image_pairs/cross-age.txt --root ecaf', 'check a generated list against its dataset')
     .example('ecaf pairs check lfw/pairs.txt', 'check LFW View 2: 10 folds, people disjoint across folds')
@@ -75,7 +75,7 @@ export const pairsCommand: EcafCommand = {
       .options(localOptions({
         ...rootOption,
         protocol: { choices: PROTOCOLS, describe: 'cross-age: same person >= --min-age-gap years apart; children: a child photo against adult photos' },
-        folds: { type: 'number', default: DEFAULT_PAIR_FOLDS, describe: 'folds; each identity is in exactly one' },
+        folds: { type: 'number', default: DEFAULT_FOLDS, describe: 'folds; each identity is in exactly one' },
         'per-fold': { type: 'number', default: DEFAULT_PER_FOLD, describe: 'positive pairs per fold, and as many negative ones' },
         seed: { type: 'number', default: DEFAULT_SEED, describe: 'PRNG seed (0..4294967295): same data + parameters + seed = byte-identical files' },
         'min-age-gap': { type: 'number', default: DEFAULT_MIN_AGE_GAP, describe: 'cross-age: smallest age gap of a positive pair, in years' },
@@ -105,6 +105,7 @@ export const pairsCommand: EcafCommand = {
       out: args.out,
       allowFewer: args.allowFewer,
       skipInvalid: args.skipInvalid,
+      progress: true,
     });
     process.stdout.write(formatPairsSummary(result));
     return EXIT_OK;

@@ -6,7 +6,6 @@ export {
   makePairs,
   formatPairsSummary,
   PROTOCOLS,
-  DEFAULT_PAIR_FOLDS,
   DEFAULT_PER_FOLD,
   DEFAULT_SEED,
   DEFAULT_MAX_PER_IMAGE,

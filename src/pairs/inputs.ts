@@ -2,6 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { datasetLayout } from '../dataset/layout.js';
 import { DataJsonError, emptySummary, iterateDataJson, type DataJsonSummary } from '../dataset/load.js';
 import { UsageError } from '../util/errors.js';
+import { Progress } from '../util/progress.js';
 
 export const GENDER_UNKNOWN = 0;
 export const GENDER_MALE = 1;
@@ -96,9 +97,10 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
 }
 
 /** Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on invalid records unless skipInvalid. */
-export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean } = {}): Promise<PairInputs> {
+export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean } = {}): Promise<PairInputs> {
   const layout = datasetLayout(root);
   const aligned = await readAlignedIds(layout.landmarksLog);
+  const progress = opts.progress ? new Progress({ label: 'reading the aligned records of data.json', total: aligned.size, unit: 'rec' }) : undefined;
   const summary = emptySummary(layout.dataJson);
   const identityIndex = new Map<string, number>();
   const identityNames: string[] = [];
@@ -120,12 +122,14 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
       identityNames.push(r.identity);
     }
     lastK = k;
+    progress?.tick();
     ids.push(r.id);
     ident.push(k);
     ages.push(r.age ?? NaN);
     genders.push(r.gender === 'male' ? GENDER_MALE : r.gender === 'female' ? GENDER_FEMALE : GENDER_UNKNOWN);
     groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
   }
+  progress?.finish();
   if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
 
   // identities by name, images by id within each: a fixed order whatever data.json's order

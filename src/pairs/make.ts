@@ -9,7 +9,7 @@ import { assignFolds } from './folds.js';
 import { loadPairInputs, type PairInputs } from './inputs.js';
 import { Prng } from './prng.js';
 import type { FoldPairs, ProtocolPlan } from './protocol.js';
-import { sidecarPath } from './read.js';
+import { DEFAULT_FOLDS, sidecarPath } from './read.js';
 import { PairState } from './select.js';
 import { pairStats, type PairStats } from './stats.js';
 import { formatPairList, writePairFiles } from './write.js';
@@ -17,7 +17,6 @@ import { formatPairList, writePairFiles } from './write.js';
 export type PairProtocol = 'cross-age' | 'children';
 export const PROTOCOLS: readonly PairProtocol[] = ['cross-age', 'children'];
 
-export const DEFAULT_PAIR_FOLDS = 10;
 export const DEFAULT_PER_FOLD = 300;
 export const DEFAULT_SEED = 0;
 /** No image is in more than this many positive pairs, nor in more than this many negative ones. */
@@ -40,6 +39,8 @@ export interface PairsOptions {
   /** Write what the data allows instead of failing. */
   allowFewer?: boolean;
   skipInvalid?: boolean;
+  /** Show reading progress on stderr (a redrawn line on a TTY, a line per tenth when piped). */
+  progress?: boolean;
 }
 
 /** The `.json` written beside the list: how it was made, so that a paper can cite it. */
@@ -97,7 +98,7 @@ function resolve(o: PairsOptions): Resolved {
   if (!PROTOCOLS.includes(o.protocol)) throw new UsageError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(o.protocol)}`);
   const r: Resolved = {
     protocol: o.protocol,
-    folds: checkInt('folds', o.folds ?? DEFAULT_PAIR_FOLDS, 1, 1000),
+    folds: checkInt('folds', o.folds ?? DEFAULT_FOLDS, 1, 1000),
     perFold: checkInt('per-fold', o.perFold ?? DEFAULT_PER_FOLD, 1, 10_000_000),
     seed: checkInt('seed', o.seed ?? DEFAULT_SEED, 0, 0xffffffff),
     minAgeGap: o.minAgeGap ?? DEFAULT_MIN_AGE_GAP,
@@ -156,7 +157,7 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
   const sidecar = sidecarPath(file);
 
   const t0 = performance.now();
-  const inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid });
+  const inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress });
   const t1 = performance.now();
   const plan = protocolPlan(inp, r);
   const usableIdentities = plan.usable.reduce((n, u) => n + (u > 0 ? 1 : 0), 0);
