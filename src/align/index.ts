@@ -69,6 +69,8 @@ export interface AlignSummary {
   unusedOverrides: string[];
   workers: number;
   wallSeconds: number;
+  /** Of the wall time: reading the inputs and starting the workers (models loaded), before the first photo. */
+  startupSeconds: number;
   /** Worker seconds per step, summed over the photos processed now. */
   timings: AlignTimings;
   interrupted: boolean;
@@ -174,11 +176,13 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
       ? undefined
       : new Progress({ label: 'align', total: tasks.length, unit: 'img', extra: () => `ok ${tally.ok} no_face ${tally.no_face} failed ${tally.failed}` });
   let pool: WorkerPool<AlignTask, AlignOutcome> | undefined;
+  let startupSeconds = (Date.now() - start) / 1000;
   try {
     await appender.append(newLines);
     if (poolSize > 0) {
       pool = new WorkerPool<AlignTask, AlignOutcome>(distFile('align/worker.js'), poolSize);
       await pool.ready();
+      startupSeconds = (Date.now() - start) / 1000;
       const run = pool;
       let next = 0;
       const runner = async () => {
@@ -242,6 +246,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     unusedOverrides: [...overrides.keys()].filter((id) => !ids.has(id)),
     workers: poolSize,
     wallSeconds: (Date.now() - start) / 1000,
+    startupSeconds,
     timings,
     interrupted: Boolean(options.signal?.aborted) && processed < tasks.length,
     overrideFile: layout.landmarksOverride,
@@ -282,7 +287,7 @@ export function formatAlignSummary(s: AlignSummary): string {
     const t = s.timings;
     lines.push(
       `  ${s.processed} photos in ${formatDuration(s.wallSeconds)} with ${s.workers} worker${s.workers === 1 ? '' : 's'} ` +
-        `(${(s.processed / s.wallSeconds).toFixed(2)} photos/s, ${s.facesFound} faces found); per photo: decode ${per(t.decode)}, ` +
+        `(${(s.processed / s.wallSeconds).toFixed(2)} photos/s, start-up ${s.startupSeconds.toFixed(1)} s, ${s.facesFound} faces found); per photo: decode ${per(t.decode)}, ` +
         `detection ${per(t.detect)}, landmarks ${per(t.landmarks)}, ffhq ${per(t.ffhq)}, mtcnn ${per(t.mtcnn)}, encode+write ${per(t.write)}`,
     );
   }

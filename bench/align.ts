@@ -1,0 +1,116 @@
+/**
+ * npm run bench:align: photos/s and faces/s of `ecaf align` with 1 and 2 workers on face-api's
+ * 1920-px demo photos (repeated) and on ../shared/data/people/ (ECAF_SHARED_DATA or that default),
+ * the process's peak RSS per worker, and the share of worker time per step.
+ * On the demo photos it also times 2 workers with --ffhq-fast (no 4x step), for comparison.
+ * Options: --repeat N (3: copies of the 6 demo photos) --workers 1,2 --ffhq-size N (1024)
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { align, type AlignSummary } from '../dist/align/index.js';
+import { FACE_API_DEMO_DIR } from '../dist/util/faceapi.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+}
+const REPEAT = Number(arg('repeat', '3'));
+const WORKERS = arg('workers', '1,2').split(',').map(Number);
+const FFHQ_SIZE = Number(arg('ffhq-size', '1024'));
+const SHARED = process.env.ECAF_SHARED_DATA ?? path.join(ROOT, '..', 'shared', 'data');
+
+interface PhotoSet {
+  name: string;
+  files: string[];
+}
+
+async function sets(): Promise<PhotoSet[]> {
+  const demo = Array.from({ length: 6 }, (_, i) => path.join(FACE_API_DEMO_DIR, `sample${i + 1}.jpg`));
+  const out: PhotoSet[] = [{ name: `face-api demo/sample1..6.jpg (1920 px) x${REPEAT}`, files: Array.from({ length: REPEAT }, () => demo).flat() }];
+  const people = path.join(SHARED, 'people');
+  if (existsSync(people)) {
+    const names = (await fs.readdir(people)).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
+    out.push({ name: `shared/data/people (${names.length} photos, 512-2048 px)`, files: names.map((n) => path.join(people, n)) });
+  } else {
+    process.stderr.write(`(no ${people}: set ECAF_SHARED_DATA to include it)\n`);
+  }
+  return out;
+}
+
+/** A dataset root holding the photos as crawl would have stored them. */
+async function makeRoot(files: string[]): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ecaf-bench-align-'));
+  const raw = path.join(root, 'image_data', 'raw');
+  await fs.mkdir(raw, { recursive: true });
+  const records = [];
+  const crawl = [];
+  for (const [i, file] of files.entries()) {
+    const ext = file.toLowerCase().endsWith('.png') ? 'png' : 'jpg';
+    const id = `photo_${String(i).padStart(4, '0')}`;
+    await fs.copyFile(file, path.join(raw, `${id}.${ext}`));
+    records.push({ id, image_url: `http://127.0.0.1/${id}.${ext}` });
+    crawl.push(JSON.stringify({ id, url: `http://127.0.0.1/${id}.${ext}`, status: 'ok', format: ext, attempts: 1, time: new Date().toISOString() }));
+  }
+  await fs.writeFile(path.join(root, 'image_data', 'data.json'), JSON.stringify(records));
+  await fs.writeFile(path.join(root, 'image_data', 'crawl.jsonl'), crawl.join('\n') + '\n');
+  return root;
+}
+
+interface Row {
+  set: string;
+  workers: number;
+  fast: boolean;
+  summary: AlignSummary;
+  peakRssMb: number;
+  baseRssMb: number;
+}
+
+async function measure(set: PhotoSet, workers: number, fast: boolean): Promise<Row> {
+  const root = await makeRoot(set.files);
+  const baseRss = process.memoryUsage().rss;
+  let peak = baseRss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const summary = await align({ root, workers, ffhqSize: FFHQ_SIZE, ffhqFast: fast, progress: false });
+    return { set: set.name, workers, fast, summary, peakRssMb: peak / 2 ** 20, baseRssMb: baseRss / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+    await fs.rm(root, { recursive: true, force: true });
+  }
+}
+
+function report(rows: Row[]): string {
+  const lines = [
+    `| photos | workers | FFHQ | photos/s (after start-up) | faces/s | start-up s | peak RSS per worker | detection | landmarks | FFHQ warp | 5-point warp | decode | encode+write |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+  ];
+  for (const r of rows) {
+    const s = r.summary;
+    const run = s.wallSeconds - s.startupSeconds;
+    const t = s.timings;
+    const total = t.decode + t.detect + t.landmarks + t.ffhq + t.mtcnn + t.write;
+    const share = (v: number) => `${((100 * v) / total).toFixed(0)}% (${(v / s.processed).toFixed(3)} s)`;
+    lines.push(
+      `| ${r.set} | ${r.workers} | ${r.fast ? 'fast' : '4x step'} | ${(s.processed / run).toFixed(2)} | ${(s.facesFound / run).toFixed(2)} | ${s.startupSeconds.toFixed(1)} | ` +
+        `${((r.peakRssMb - r.baseRssMb) / r.workers).toFixed(0)} MB (process peak ${r.peakRssMb.toFixed(0)} MB) | ${share(t.detect)} | ${share(t.landmarks)} | ` +
+        `${share(t.ffhq)} | ${share(t.mtcnn)} | ${share(t.decode)} | ${share(t.write)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const rows: Row[] = [];
+for (const [i, set] of (await sets()).entries()) {
+  const configs = WORKERS.map((workers) => ({ workers, fast: false }));
+  if (i === 0) configs.push({ workers: Math.max(...WORKERS), fast: true });
+  for (const { workers, fast } of configs) {
+    process.stderr.write(`${set.name}, ${workers} worker(s)${fast ? ', --ffhq-fast' : ''}...\n`);
+    const row = await measure(set, workers, fast);
+    process.stderr.write(`  ${row.summary.processed} photos, ${row.summary.counts.ok} ok, ${row.summary.wallSeconds.toFixed(1)} s\n`);
+    rows.push(row);
+  }
+}
+process.stdout.write(`align benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), FFHQ ${FFHQ_SIZE}\n\n${report(rows)}\n`);
