@@ -141,11 +141,13 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
   const start = new Int32Array(order.length + 1);
   for (let r = 0; r < order.length; r++) start[r + 1] = start[r]! + counts[r + 1]!;
   const fill = start.slice(0, order.length);
-  const slot = new Int32Array(ids.length);
-  for (let i = 0; i < ids.length; i++) slot[i] = fill[rank[ident[i]!]!]!++;
+  // perm[s] = the record that goes to slot s: a stable counting sort by identity rank, then ids within each
   const n = ids.length;
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[fill[rank[ident[i]!]!]!++] = i;
+  for (let r = 0; r < order.length; r++) sortById(perm.subarray(start[r]!, start[r + 1]!), ids);
   const out: PairInputs = {
-    ids: new Array<string>(n),
+    ids: [],
     identity: new Int32Array(n),
     age: new Float64Array(n),
     gender: new Uint8Array(n),
@@ -156,28 +158,20 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
     aligned: n,
     summary,
   };
-  for (let i = 0; i < n; i++) {
-    const s = slot[i]!;
-    out.ids[s] = ids[i]!;
+  for (let s = 0; s < n; s++) {
+    const i = perm[s]!;
+    out.ids.push(ids[i]!); // push, not new Array(n): V8 keeps a large preallocated array in slow mode
     out.identity[s] = rank[ident[i]!]!;
     out.age[s] = ages[i]!;
     out.gender[s] = genders[i]!;
     out.group[s] = groups[i]!;
   }
-  for (let r = 0; r < order.length; r++) sortRange(out, start[r]!, start[r + 1]!);
   return out;
 }
 
-/** Sort images start..end-1 (one identity) by id, moving every column along. */
-function sortRange(p: PairInputs, start: number, end: number): void {
+/** Sort one identity's records (indices into `ids`) by id, in place. */
+function sortById(range: Int32Array, ids: readonly string[]): void {
   let sorted = true;
-  for (let i = start + 1; i < end && sorted; i++) sorted = p.ids[i - 1]! < p.ids[i]!;
-  if (sorted) return; // the usual case: data.json lists an identity's photos in id order
-  const idx = Array.from({ length: end - start }, (_, i) => start + i).sort((x, y) => byCodeUnit(p.ids[x]!, p.ids[y]!));
-  const ids = idx.map((i) => p.ids[i]!);
-  const rows = idx.map((i) => [p.age[i]!, p.gender[i]!, p.group[i]!] as const);
-  for (let j = 0; j < idx.length; j++) {
-    p.ids[start + j] = ids[j]!;
-    [p.age[start + j], p.gender[start + j], p.group[start + j]] = rows[j]!;
-  }
+  for (let j = 1; j < range.length && sorted; j++) sorted = ids[range[j - 1]!]! < ids[range[j]!]!;
+  if (!sorted) range.sort((x, y) => byCodeUnit(ids[x]!, ids[y]!)); // data.json usually lists them in order already
 }
