@@ -299,7 +299,8 @@ async function sidecarFoldSize(file: string): Promise<number | undefined> {
     throw new PairFileError(side, undefined, `sidecar of ${path.basename(file)} is not valid JSON: ${(err as Error).message}`);
   }
   const size = (json as { foldSize?: unknown } | null)?.foldSize;
-  if (typeof size !== 'number') throw new PairFileError(side, undefined, `sidecar of ${path.basename(file)} has no numeric "foldSize"`);
+  if (size === undefined) return undefined; // a JSON file of the same name that is not our sidecar
+  if (typeof size !== 'number') throw new PairFileError(side, undefined, `sidecar of ${path.basename(file)}: "foldSize" must be a number`);
   return size;
 }
 

@@ -125,6 +125,8 @@ describe('readPairFile', () => {
       await writeFile(path.join(dir, 'cross-age.json'), JSON.stringify({ foldSize: 2 }));
       const l = await readPairFile(file);
       expect([l.folds, l.pairs.map((p) => p.fold)]).toEqual([2, [0, 0, 1, 1]]);
+      await writeFile(path.join(dir, 'cross-age.json'), '{"note": "not a sidecar"}');
+      expect((await readPairFile(file, { folds: 4 })).folds).toBe(4);
       await writeFile(path.join(dir, 'cross-age.json'), '{');
       await expect(readPairFile(file)).rejects.toThrow(/cross-age\.json: sidecar of cross-age\.txt is not valid JSON/);
       await expect(readPairFile(path.join(dir, 'none.txt'))).rejects.toThrow(/none\.txt: not found/);
