@@ -177,6 +177,8 @@ interface Embedded {
   embedded: number;
   fromCache: number;
   seconds: number;
+  /** Of `seconds`, the time spent waiting for the model. */
+  modelSeconds: number;
 }
 
 /**
@@ -240,13 +242,16 @@ async function embedImages(
     pendingRows = [];
   };
   let interrupted = false;
+  let modelMs = 0;
   try {
     let next = todo.length ? prepare(todo.slice(0, batch)) : undefined;
     for (let i = 0; next; i += batch) {
       const { items, input } = await next;
       const j = i + batch;
       next = j < todo.length && !o.signal?.aborted ? prepare(todo.slice(j, j + batch)) : undefined;
+      const t0 = performance.now();
       const raw = await embedder.embed(input, views * items.length);
+      modelMs += performance.now() - t0;
       const unit = combineViews(raw, items.length, embedder.dim, o.flip, embedder.info.flipRule);
       items.forEach((it, k) => {
         const v = unit.subarray(k * embedder.dim, (k + 1) * embedder.dim);
@@ -266,7 +271,7 @@ async function embedImages(
     await flush();
   }
   if (interrupted) throw new InterruptedError(`interrupted after ${vectors.size - fromCache} of ${todo.length} images; their embeddings are cached, rerun to go on`);
-  return { vectors, embedded: todo.length, fromCache, seconds: (performance.now() - start) / 1000 };
+  return { vectors, embedded: todo.length, fromCache, seconds: (performance.now() - start) / 1000, modelSeconds: modelMs / 1000 };
 }
 
 function dot(a: Float32Array, b: Float32Array): { cos: number; dist: number } {
@@ -365,7 +370,7 @@ async function scoreFile(
       skippedMissingImages: skipped,
       missingImages: missing.size,
     },
-    speed: { embedded: e.embedded, fromCache: e.fromCache, seconds: e.seconds, imagesPerSecond: e.embedded > 0 ? e.embedded / e.seconds : null },
+    speed: { embedded: e.embedded, fromCache: e.fromCache, seconds: e.seconds, modelSeconds: e.modelSeconds, imagesPerSecond: e.embedded > 0 ? e.embedded / e.seconds : null },
     accuracy: {
       mean: acc.mean,
       std: acc.std,

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { UsageError } from '../util/errors.js';
-import type { Embedder, Preprocessing } from './embedder.js';
+import type { Embedder, FlipRule, Preprocessing } from './embedder.js';
 import { fileSha256 } from './torch-embedder.js';
 
 export interface OnnxEmbedderOptions {
@@ -31,11 +31,34 @@ export const ONNX_CUDA_HELP =
 
 export const cudaProviderInstalled = (): boolean => existsSync(CUDA_PROVIDER_FILE);
 
+/** What `ecaf export-onnx` writes beside the model (`<model>.onnx.json`): the source's flip rule and input. */
+interface OnnxSidecar {
+  flipRule?: FlipRule;
+  preprocessing?: Partial<Preprocessing>;
+  source?: { checkpoint?: string };
+}
+
+async function readSidecar(file: string): Promise<OnnxSidecar> {
+  let text: string;
+  try {
+    text = await readFile(`${file}.json`, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const j = JSON.parse(text) as OnnxSidecar;
+    return { ...j, flipRule: j.flipRule === 'mtlface' || j.flipRule === 'insightface' ? j.flipRule : undefined };
+  } catch (err) {
+    throw new UsageError(`${file}.json: not valid JSON (${(err as Error).message}); fix or remove it`);
+  }
+}
+
 /** An ONNX face model on onnxruntime-node: input name, layout and size read from the model. */
 export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions = {}): Promise<Embedder> {
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) throw new UsageError(`${file}: no such ONNX model file`);
   const log = opts.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`));
+  const sidecar = await readSidecar(file);
   const ort = await import('onnxruntime-node');
   const device = opts.device ?? 'auto';
   let session: InferenceSession | undefined;
@@ -65,11 +88,13 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
   if (opts.size !== undefined && fixedSide !== undefined && opts.size !== fixedSide) {
     throw new UsageError(`--size ${opts.size}: ${path.basename(file)} takes ${fixedSide}x${fixedSide} images (input "${meta.name}", shape [${shape.join(', ')}])`);
   }
+  // flags first, then the export's sidecar, then the defaults (MTLFace/insightface input)
+  const given = sidecar.preprocessing ?? {};
   const preprocessing: Preprocessing = {
-    size: opts.size ?? fixedSide ?? 112,
-    mean: opts.mean ?? [0.5, 0.5, 0.5],
-    std: opts.std ?? [0.5, 0.5, 0.5],
-    bgr: opts.bgr ?? false,
+    size: opts.size ?? fixedSide ?? given.size ?? 112,
+    mean: opts.mean ?? given.mean ?? [0.5, 0.5, 0.5],
+    std: opts.std ?? given.std ?? [0.5, 0.5, 0.5],
+    bgr: opts.bgr ?? given.bgr ?? false,
     layout,
   };
   // a model exported with a fixed batch dimension takes exactly that many images per run
@@ -100,8 +125,13 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
       kind: 'onnx',
       model: path.basename(file),
       device: where,
-      flipRule: 'insightface',
-      details: { input: `${meta.name} [${shape.join(', ')}]`, output: outputName, onnxruntime: ort.env.versions.common ?? 'unknown' },
+      flipRule: sidecar.flipRule ?? 'insightface',
+      details: {
+        input: `${meta.name} [${shape.join(', ')}]`,
+        output: outputName,
+        onnxruntime: ort.env.versions.common ?? 'unknown',
+        ...(sidecar.source?.checkpoint ? { 'exported from': sidecar.source.checkpoint } : {}),
+      },
       weightsKey: sha,
     },
     preprocessing,

@@ -33,6 +33,8 @@ export interface BenchmarkReport {
     embedded: number;
     fromCache: number;
     seconds: number;
+    /** Of `seconds`, the time spent in the model's runtime (the rest: decoding, preprocessing, flip, cache, pipe). */
+    modelSeconds: number;
     /** Images per second of decode + preprocess + model, over the images embedded (null when all were cached). */
     imagesPerSecond: number | null;
   };
@@ -90,7 +92,7 @@ export function reportMarkdown(r: BenchmarkReport): string {
     `| images | ${r.images.folder} |`,
     `| pairs | ${r.pairs.file} (${r.pairs.format}, sha256 ${r.pairs.sha256.slice(0, 16)}...) |`,
     `| scored | ${r.pairs.scored} of ${r.pairs.total} pairs (${r.pairs.positives} positive, ${r.pairs.negatives} negative) in ${r.pairs.folds} folds; ${r.pairs.skippedMissingImages} skipped for ${r.pairs.missingImages} missing images |`,
-    `| speed | ${r.speed.imagesPerSecond === null ? 'all embeddings from the cache' : `${r.speed.imagesPerSecond.toFixed(1)} images/s (${r.speed.embedded} embedded, ${r.speed.fromCache} from the cache)`} |`,
+    `| speed | ${r.speed.imagesPerSecond === null ? 'all embeddings from the cache' : `${r.speed.imagesPerSecond.toFixed(1)} images/s (${r.speed.embedded} embedded, ${r.speed.fromCache} from the cache; ${((100 * r.speed.modelSeconds) / r.speed.seconds).toFixed(0)}% of the time in the model)`} |`,
     '',
     '## Verification',
     '',

@@ -45,6 +45,17 @@ describe('ONNX embedder on a real exported model', () => {
     }
   });
 
+  it('takes the flip rule and input of an ecaf export-onnx sidecar', async () => {
+    const copy = path.join(dir, 'exported.onnx');
+    await fs.copyFile(path.join(dir, 'tiny.onnx'), copy);
+    await fs.writeFile(`${copy}.json`, JSON.stringify({ flipRule: 'mtlface', preprocessing: { mean: [0.4, 0.5, 0.6], std: [0.2, 0.3, 0.4], bgr: true }, source: { checkpoint: 'x.tar' } }));
+    const e = await openOnnxEmbedder(copy, { device: 'cpu', mean: [0.1, 0.1, 0.1], ...quiet });
+    await e.close();
+    expect(e.info.flipRule).toBe('mtlface');
+    expect(e.info.details['exported from']).toBe('x.tar');
+    expect(e.preprocessing).toMatchObject({ mean: [0.1, 0.1, 0.1], std: [0.2, 0.3, 0.4], bgr: true });
+  });
+
   it('runs a model with a fixed batch of 1 image by image, with the same results', async () => {
     const e = await openOnnxEmbedder(path.join(dir, 'tiny_b1.onnx'), { device: 'cpu', ...quiet });
     try {
