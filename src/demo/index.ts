@@ -114,7 +114,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const r of results) log(indent(formatBenchmarkResult(r)));
     stop('benchmark');
 
-    const sheet = await drawContactSheet({ root, progress, signal });
+    // 93 cells take about a second: no progress lines
+    const sheet = await drawContactSheet({ root, progress: false, signal });
     const index = await writeDemoIndex({ root, identities: faces.length, photos: DEMO_PHOTOS.length, records: records.length, sheet: sheet.file });
     const total = (Date.now() - started) / 1000;
     log(
