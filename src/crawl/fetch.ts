@@ -74,8 +74,20 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** One attempt: follows redirects (max 5, loops detected), reads the body under every cap. */
 export async function fetchOnce(url: string, opts: FetchOptions): Promise<Attempt> {
-  const deadline = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  // one controller per attempt, not AbortSignal.any: its listeners on the run's signal are removed below
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(), opts.timeoutMs);
+  const onInterrupt = () => controller.abort();
+  opts.signal?.addEventListener('abort', onInterrupt, { once: true });
+  try {
+    return await attempt(url, opts, controller.signal);
+  } finally {
+    clearTimeout(deadline);
+    opts.signal?.removeEventListener('abort', onInterrupt);
+  }
+}
+
+async function attempt(url: string, opts: FetchOptions, signal: AbortSignal): Promise<Attempt> {
   const visited = new Set<string>();
   let current = url;
   const fail = (error: CrawlErrorCode, detail: string, extra: Partial<Attempt> = {}): Attempt =>
@@ -105,7 +117,7 @@ export async function fetchOnce(url: string, opts: FetchOptions): Promise<Attemp
         headers: { 'user-agent': USER_AGENT, accept: 'image/webp,image/png,image/jpeg,image/gif,image/*;q=0.8,*/*;q=0.5' },
       });
     } catch (err) {
-      return networkFailure(err, deadline, opts, current, false);
+      return networkFailure(err, signal, opts, current, false);
     }
     const status = res.statusCode;
     const location = headerValue(res.headers.location);
@@ -159,7 +171,7 @@ export async function fetchOnce(url: string, opts: FetchOptions): Promise<Attemp
         chunks.push(chunk);
       }
     } catch (err) {
-      const r = networkFailure(err, deadline, opts, current, true);
+      const r = networkFailure(err, signal, opts, current, true);
       if (!r.ok && (r.error === 'reset' || r.error === 'connect') && Number.isFinite(declared) && received < declared && !isReset(err)) {
         return fail('truncated', `connection closed after ${received} of ${declared} bytes`, { httpStatus: status, retryable: true });
       }
@@ -212,19 +224,19 @@ function isReset(err: unknown): boolean {
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
-/** Map a thrown network error to its crawl.jsonl code; transient ones are retryable. */
-function networkFailure(err: unknown, deadline: AbortSignal, opts: FetchOptions, url: string, inBody: boolean): Attempt {
+/** Map a thrown network error to its crawl.jsonl code; timeouts, resets and cut bodies are retryable. */
+function networkFailure(err: unknown, aborted: AbortSignal, opts: FetchOptions, url: string, inBody: boolean): Attempt {
   const codes = errorCodes(err);
   const message = (err as Error)?.message ?? String(err);
   const out = (error: CrawlErrorCode, detail: string, retryable: boolean): Attempt => ({ ok: false, error, detail, finalUrl: url, retryable });
   if (codes.includes(BLOCKED_ADDRESS)) return out('blocked_address', message, false);
   if (opts.signal?.aborted) return out('timeout', 'interrupted', false);
-  if (deadline.aborted) return out('timeout', `no complete response within --timeout ${opts.timeoutMs / 1000} s`, true);
+  if (aborted.aborted) return out('timeout', `no complete response within --timeout ${opts.timeoutMs / 1000} s`, true);
   const timeoutCode = codes.find((c) => TIMEOUT_CODES.has(c));
   if (timeoutCode) return out('timeout', `${timeoutCode}: ${message}`, true);
   if (codes.includes('ECONNRESET') || codes.includes('EPIPE') || codes.includes('UND_ERR_SOCKET')) return out('reset', `${inBody ? 'connection lost mid-body' : 'connection lost'}: ${message}`, true);
   if (codes.includes('UND_ERR_RES_CONTENT_LENGTH_MISMATCH')) return out('truncated', message, true);
-  if (codes.some((c) => CONNECT_CODES.has(c))) return out('connect', message, true);
+  if (codes.some((c) => CONNECT_CODES.has(c))) return out('connect', message, false);
   if (codes.includes('UND_ERR_INVALID_ARG') || err instanceof TypeError) return out('bad_url', message, false);
-  return out('connect', `${codes[0] ?? 'error'}: ${message}`, true);
+  return out('connect', `${codes[0] ?? 'error'}: ${message}`, false);
 }

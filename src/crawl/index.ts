@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetLayout, rawFile, type DatasetLayout } from '../dataset/layout.js';
@@ -89,6 +90,8 @@ export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   summary.records = validation.valid;
   summary.invalid = validation.invalidCount;
 
+  // each request and each backoff wait listens to the interrupt signal
+  if (options.signal) setMaxListeners(2 * concurrency + 16, options.signal);
   const dispatcher = createDispatcher({ perHost, timeoutMs, allowPrivate });
   const log = await CrawlLog.open(layout.crawlLog);
   const scheduler = new HostScheduler(concurrency, perHost);

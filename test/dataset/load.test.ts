@@ -107,3 +107,25 @@ describe('loadDataJson', () => {
     await expect(loadDataJson(path.join(dir, 'none.json'))).rejects.toThrow(/not found/);
   });
 });
+
+describe('streamTopLevel at read-chunk boundaries', () => {
+  const CHUNK = 1 << 20;
+  // backslashes and escaped quotes placed across the 1 MB read boundary at every alignment
+  it.each([-4, -3, -2, -1, 0, 1, 2, 3])('keeps escapes intact when the boundary falls at %i', async (shift) => {
+    const tricky = 'a\\"b\\\\"c\\\\\\"d';
+    const head = '[{"id": "pad_1", "url": "http://h/p", "pad": "';
+    const padLen = CHUNK + shift - head.length - 3;
+    const text = `${head}${'x'.repeat(padLen)}"}, {"id": "t_1", "url": "http://h/t", "note": "${tricky.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"}]`;
+    const f = await write(`c${shift}.json`, text);
+    const { records, summary } = await loadDataJson(f);
+    expect(records.map((r) => r.id)).toEqual(['pad_1', 't_1']);
+    expect(summary.total).toBe(2);
+    const o = await write(`o${shift}.json`, `{"k\\\\_${'y'.repeat(CHUNK + shift - 8)}\\"": {"url": "http://h/k"}, "t_2": {"url": "http://h/t"}}`);
+    await expect(validateDataJson(o)).resolves.toMatchObject({ total: 2 });
+  });
+
+  it('places an error after a long record on the right line and column', async () => {
+    const f = await write('late.json', `[\n{"id": "a_1", "url": "http://h/a", "pad": "${'é'.repeat(CHUNK)}"},\n  {"id": "b_1" "url": "x"}\n]`);
+    await expect(validateDataJson(f)).rejects.toThrow(/line 3, column 16: expected ',' or '}'/);
+  });
+});
