@@ -221,7 +221,7 @@ async function embedImages(
           try {
             img = await loadFace(fileOf(it.name), pre.size);
           } catch (err) {
-            throw new Error(`${fileOf(it.name)}: cannot decode: ${(err as Error).message}`);
+            throw new UsageError(`${fileOf(it.name)}: cannot decode this aligned image (${(err as Error).message}); re-align it or remove it`);
           }
           writeTensor(img, pre, input, k * per, false);
           if (views === 2) writeTensor(img, pre, input, (n + k) * per, true);
@@ -243,12 +243,18 @@ async function embedImages(
   };
   let interrupted = false;
   let modelMs = 0;
+  // a batch decodes while the previous one runs: its failure is handled when it is awaited
+  const prepareAhead = (items: typeof todo) => {
+    const p = prepare(items);
+    p.catch(() => undefined);
+    return p;
+  };
   try {
-    let next = todo.length ? prepare(todo.slice(0, batch)) : undefined;
+    let next = todo.length ? prepareAhead(todo.slice(0, batch)) : undefined;
     for (let i = 0; next; i += batch) {
       const { items, input } = await next;
       const j = i + batch;
-      next = j < todo.length && !o.signal?.aborted ? prepare(todo.slice(j, j + batch)) : undefined;
+      next = j < todo.length && !o.signal?.aborted ? prepareAhead(todo.slice(j, j + batch)) : undefined;
       const t0 = performance.now();
       const raw = await embedder.embed(input, views * items.length);
       modelMs += performance.now() - t0;

@@ -149,5 +149,14 @@ describe('runBenchmark with an ONNX model on an ECAF root', () => {
     await expect(runBenchmark({ root, model: path.join(dir, 'tiny.onnx'), progress: false, ...quiet })).rejects.toThrow(/no pair files in .*image_pairs \(run ecaf pairs first/);
     await expect(runBenchmark({ root, model: 'model.h5', pairs: [path.join(dir, 'root', 'image_pairs', 'children.txt')], progress: false, ...quiet })).rejects.toThrow(/--model model.h5: expected "builtin"/);
     await expect(writeComparison(root)).rejects.toThrow(/no reports under/);
+    // an aligned image that does not decode: exit-2 error naming the file
+    const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
+    await fs.mkdir(mtcnn, { recursive: true });
+    await fs.writeFile(path.join(mtcnn, 'bad.jpg'), 'not a jpeg');
+    await fs.copyFile(path.join(dir, 'root', 'image_data', 'img_mtcnn', 'P0_child_1.jpg'), path.join(mtcnn, 'good.jpg'));
+    await fs.writeFile(path.join(dir, 'bad.txt'), 'good.jpg bad.jpg 1\ngood.jpg bad.jpg -1\n');
+    const bad = runBenchmark({ root, model: path.join(dir, 'tiny.onnx'), pairs: [path.join(dir, 'bad.txt')], folds: 2, device: 'cpu', progress: false, ...quiet });
+    await expect(bad).rejects.toThrow(/img_mtcnn\/bad.jpg: cannot decode this aligned image/);
+    await expect(bad).rejects.toBeInstanceOf(UsageError);
   });
 });
