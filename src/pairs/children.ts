@@ -25,7 +25,7 @@ export function imageClasses(inp: PairInputs, opts: AgeClassOptions): Uint8Array
 /**
  * Missing-children protocol. Positive: a child photo and an adult photo of one person, the
  * child photo first. Negative: a child photo of one person and an adult photo of another of
- * the same gender (or both of unknown gender), the child photo first. Photos that are neither
+ * the same gender (personGender; or both unknown), the child photo first. Photos that are neither
  * child nor adult (ageClass) are not used.
  */
 export function childrenPlan(inp: PairInputs, opts: AgeClassOptions, cap: number): ProtocolPlan {
@@ -50,7 +50,7 @@ export function childrenPlan(inp: PairInputs, opts: AgeClassOptions, cap: number
   };
 
   const fold = (members: readonly number[], prng: Prng, state: PairState, perFold: number): FoldPairs => {
-    const { identity, gender } = inp;
+    const { identity, personGender } = inp;
     const order = prng.shuffle(members.slice());
     const perIdentity = new Map<number, { adults: Int32Array; cycle: AnchorCycle }>();
     const positives = roundRobin(order, perFold, (id) => {
@@ -73,11 +73,11 @@ export function childrenPlan(inp: PairInputs, opts: AgeClassOptions, cap: number
     const sorted = [...members].sort((a, b) => a - b);
     const children = Int32Array.from(sorted.flatMap((id) => imagesOf(id, CHILD)));
     const adultsByGender: number[][] = [[], [], []];
-    for (const id of sorted) for (const i of imagesOf(id, ADULT)) adultsByGender[gender[i]!]!.push(i);
+    for (const id of sorted) for (const i of imagesOf(id, ADULT)) adultsByGender[personGender[id]!]!.push(i);
     const pools = adultsByGender.map((a) => Int32Array.from(a));
     const negatives = take(new AnchorCycle(prng.shuffle(children)), positives.length, (x) => {
       if (state.negUse[x]! >= state.cap) return null;
-      const pool = pools[gender[x]!]!;
+      const pool = pools[personGender[identity[x]!]!]!;
       const y = findPartner(pool, 0, pool.length, prng, (y) => identity[y] !== identity[x] && state.negUse[y]! < state.cap && !state.has(x, y));
       if (y < 0) return null;
       state.take(x, y, false);

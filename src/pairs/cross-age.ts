@@ -36,8 +36,8 @@ function agePool(inp: PairInputs, images: readonly number[]): AgePool {
 
 /**
  * Cross-age protocol. Positive: two photos of one person whose ages differ by >= minAgeGap,
- * the younger first. Negative: two photos of different people of the same gender (or both of
- * unknown gender), the younger first, drawn so that in every fold the negatives' age gaps fill
+ * the younger first. Negative: two photos of different people of the same gender (personGender;
+ * or both unknown), the younger first, drawn so that in every fold the negatives' age gaps fill
  * the same 5-year bins as the positives' (equal counts per bin). Photos without an age are
  * not used.
  */
@@ -64,7 +64,7 @@ export function crossAgePlan(inp: PairInputs, minAgeGap: number, cap: number): P
   }
 
   const fold = (members: readonly number[], prng: Prng, state: PairState, perFold: number): FoldPairs => {
-    const { age, identity, gender } = inp;
+    const { age, identity, personGender } = inp;
     const order = prng.shuffle(members.slice());
     const perIdentity = new Map<number, { pool: AgePool; cycle: AnchorCycle }>();
     const positives = roundRobin(order, perFold, (id) => {
@@ -95,7 +95,7 @@ export function crossAgePlan(inp: PairInputs, minAgeGap: number, cap: number): P
     }
     const byGender: number[][] = [[], [], []];
     for (const id of [...members].sort((a, b) => a - b)) {
-      for (let i = inp.start[id]!; i < inp.start[id + 1]!; i++) if (!Number.isNaN(age[i]!)) byGender[gender[i]!]!.push(i);
+      for (let i = inp.start[id]!; i < inp.start[id + 1]!; i++) if (!Number.isNaN(age[i]!)) byGender[personGender[id]!]!.push(i);
     }
     const anchors = Int32Array.from(byGender.flat());
     const pools = byGender.map((images) => agePool(inp, images));
@@ -106,7 +106,7 @@ export function crossAgePlan(inp: PairInputs, minAgeGap: number, cap: number): P
       negatives.push(
         ...take(cycle, need.get(bin)!, (x) => {
           if (state.negUse[x]! >= state.cap) return null;
-          const pool = pools[gender[x]!]!;
+          const pool = pools[personGender[identity[x]!]!]!;
           const from = lowerBound(pool.ages, age[x]! + lo);
           const to = lowerBound(pool.ages, age[x]! + lo + GAP_BIN_YEARS, from);
           const y = findPartner(pool.idx, from, to, prng, (y) =>

@@ -30,6 +30,11 @@ export interface PairInputs {
   group: Uint8Array;
   /** Identity names, sorted. */
   identities: string[];
+  /**
+   * Gender of each identity: the majority of its photos' known genders (Face++ labels single
+   * photos and errs most on children); unknown on a tie or when no photo has one.
+   */
+  personGender: Uint8Array;
   /** Images of identity k are start[k] .. start[k + 1] - 1. */
   start: Int32Array;
   /** Records in data.json (valid ones) and how many of them aligned. */
@@ -153,6 +158,7 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
     gender: new Uint8Array(n),
     group: new Uint8Array(n),
     identities: order.map((k) => identityNames[k]!),
+    personGender: new Uint8Array(order.length),
     start,
     records: summary.valid,
     aligned: n,
@@ -165,6 +171,11 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
     out.age[s] = ages[i]!;
     out.gender[s] = genders[i]!;
     out.group[s] = groups[i]!;
+  }
+  for (let r = 0; r < order.length; r++) {
+    let vote = 0;
+    for (let i = start[r]!; i < start[r + 1]!; i++) vote += out.gender[i] === GENDER_MALE ? 1 : out.gender[i] === GENDER_FEMALE ? -1 : 0;
+    out.personGender[r] = vote > 0 ? GENDER_MALE : vote < 0 ? GENDER_FEMALE : GENDER_UNKNOWN;
   }
   return out;
 }

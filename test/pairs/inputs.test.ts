@@ -48,6 +48,8 @@ describe('loadPairInputs', () => {
     expect([...inp.gender]).toEqual([2, 0, 0, 1]);
     expect([...inp.group]).toEqual([0, 1, 0, 0]);
     expect([inp.records, inp.aligned]).toEqual([5, 4]);
+    expect([...inp.personGender]).toEqual([2, 1]); // Ann: one female photo, one unknown; Zed: one male
+
   });
 
   it('refuses invalid records unless skipInvalid', async () => {
