@@ -156,6 +156,7 @@ function overlaySvg(g: SheetGeometry, entries: SheetEntry[], missing: { left: nu
 /** What `ecaf sheet` prints: where the sheet is, what it shows, and a hint when fonts are missing. */
 export function formatSheetSummary(r: ContactSheetResult): string {
   const counts = Object.entries(r.counts)
+    .sort((a, b) => b[1] - a[1])
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const lines = [`contact sheet: ${r.file} (${r.width}x${r.height}, ${r.shown} ids: ${counts || 'none'})`];
