@@ -7,7 +7,7 @@ import type { EcafRecord } from '../dataset/record.js';
 import { cleanTempFiles } from '../util/atomic.js';
 import { formatBytes, Progress } from '../util/progress.js';
 import { createDispatcher, fetchWithRetries, type FetchOptions, type RetryOptions } from './fetch.js';
-import { POLICY_ERRORS, type CrawlErrorCode, type CrawlLine } from './record.js';
+import { POLICY_ERRORS, type CrawlLine } from './record.js';
 import { HostScheduler } from './scheduler.js';
 import { checkImage } from './sniff.js';
 import { fileSha256, readCrawlStates, resumeAction, type PriorState } from './state.js';
@@ -168,24 +168,24 @@ async function crawlOne(job: Job, record: EcafRecord, prior: PriorState | undefi
     summary.attempted--; // dropped, not failed: the next run fetches it
     return;
   }
-  const line: CrawlLine = { id: record.id, url: record.imageUrl, status: 'ok', attempts: r.attempts, time: '' };
-  if (r.httpStatus !== undefined) line.http_status = r.httpStatus;
-  if (r.finalUrl !== record.imageUrl) line.final_url = r.finalUrl;
-  let error: { code: CrawlErrorCode; detail: string } | undefined;
+  // fields in the order of CONTRACT.md, so lines read alike
+  const base = { id: record.id, url: record.imageUrl };
+  const http = { ...(r.httpStatus !== undefined && { http_status: r.httpStatus }), ...(r.finalUrl !== record.imageUrl && { final_url: r.finalUrl }) };
+  let failure = r.ok ? undefined : { code: r.error, detail: r.detail };
+  let line: CrawlLine | undefined;
   if (r.ok) {
     const image = await checkImage(r.body);
     if (image.ok) {
       await storeImage(layout, record.id, image.format, r.body);
-      Object.assign(line, { bytes: r.body.length, sha256: r.sha256, format: image.format, width: image.width, height: image.height });
       summary.bytes += r.body.length;
-    } else error = { code: image.error, detail: image.detail };
-  } else error = { code: r.error, detail: r.detail };
-  if (error) {
-    line.status = POLICY_ERRORS.has(error.code) ? 'skipped' : 'failed';
-    line.error = error.code;
-    line.detail = error.detail;
-    summary.byError[error.code] = (summary.byError[error.code] ?? 0) + 1;
+      line = { ...base, status: 'ok', ...http, bytes: r.body.length, sha256: r.sha256, format: image.format, width: image.width, height: image.height, attempts: r.attempts, time: '' };
+    } else failure = { code: image.error, detail: image.detail };
   }
+  if (failure) {
+    line = { ...base, status: POLICY_ERRORS.has(failure.code) ? 'skipped' : 'failed', error: failure.code, detail: failure.detail, ...http, attempts: r.attempts, time: '' };
+    summary.byError[failure.code] = (summary.byError[failure.code] ?? 0) + 1;
+  }
+  if (!line) throw new Error(`internal: no crawl state for ${record.id}`);
   await removeStale(layout, record.id, prior?.format, line.format);
   line.time = new Date().toISOString();
   job.log.add(line);
