@@ -114,7 +114,7 @@ function resolve(o: PairsOptions): Resolved {
 }
 
 /** Pairs of every fold for `folds` x `perFold`: identities to folds, then each fold drawn with its own PRNG stream. */
-export function drawFolds(inp: PairInputs, plan: ProtocolPlan, folds: number, perFold: number, seed: number, cap: number): FoldPairs[] {
+function drawFolds(inp: PairInputs, plan: ProtocolPlan, folds: number, perFold: number, seed: number, cap: number): FoldPairs[] {
   const foldOf = assignFolds(plan.capacity, plan.usable, folds, new Prng(seed, 0));
   const members: number[][] = Array.from({ length: folds }, () => []);
   foldOf.forEach((f, k) => f >= 0 && members[f]!.push(k));
@@ -138,7 +138,7 @@ function fill(inp: PairInputs, plan: ProtocolPlan, folds: number, perFold: numbe
   }
 }
 
-export function protocolPlan(inp: PairInputs, r: Pick<Resolved, 'protocol' | 'minAgeGap' | 'childMaxAge' | 'adultMinAge' | 'maxPerImage'>): ProtocolPlan {
+function protocolPlan(inp: PairInputs, r: Pick<Resolved, 'protocol' | 'minAgeGap' | 'childMaxAge' | 'adultMinAge' | 'maxPerImage'>): ProtocolPlan {
   return r.protocol === 'cross-age'
     ? crossAgePlan(inp, r.minAgeGap, r.maxPerImage)
     : childrenPlan(inp, { childMaxAge: r.childMaxAge, adultMinAge: r.adultMinAge }, r.maxPerImage);
@@ -166,10 +166,10 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
   let folds = r.folds;
   let { res, m } = fill(inp, plan, folds, r.perFold, r);
   if (m < r.perFold) {
-    // how many folds the full request fits in, and how many folds get any pair at all
+    // for the message: how many folds the full request fits in; for allowFewer: the most folds that all get pairs
     let fullFolds = 0;
     let some: { folds: number; res: FoldPairs[]; m: number } | undefined = m > 0 ? { folds, res, m } : undefined;
-    for (let k = folds - 1; k >= 1 && fullFolds === 0; k--) {
+    for (let k = folds - 1; k >= 1 && fullFolds === 0 && !(options.allowFewer && some); k--) {
       const f = fill(inp, plan, k, r.perFold, r);
       if (f.m >= r.perFold) fullFolds = k;
       if (!some && f.m > 0) some = { folds: k, ...f };
