@@ -11,6 +11,26 @@ export const MIN_CONFIDENCE = 0.3;
 /** The landmark net's input side: face crops are shrunk to it with antialiasing, from the full-resolution photo. */
 export const LANDMARK_INPUT = 112;
 
+/** Index of each of the 68 dlib points in the mirrored face (left and right swap, the midline stays). */
+export const MIRROR_68: readonly number[] = [
+  16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, // jaw
+  26, 25, 24, 23, 22, 21, 20, 19, 18, 17, // brows
+  27, 28, 29, 30, 35, 34, 33, 32, 31, // nose
+  45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, // eyes
+  54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, // outer lips
+  64, 63, 62, 61, 60, 67, 66, 65, // inner lips
+];
+
+/** Mirror an RGB image left to right. */
+function mirror(img: RgbImage): RgbImage {
+  const out = Buffer.alloc(img.data.length);
+  const stride = img.width * 3;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) img.data.copy(out, y * stride + (img.width - 1 - x) * 3, y * stride + x * 3, y * stride + x * 3 + 3);
+  }
+  return { data: out, width: img.width, height: img.height };
+}
+
 /** face-api's SSD detector and 68-point landmark net, one copy per thread. */
 export class FaceDetector {
   private constructor(private readonly faceapi: FaceApi) {}
@@ -45,12 +65,24 @@ export class FaceDetector {
     const scale = Math.max(crop.width, crop.height) / LANDMARK_INPUT;
     if (scale > 1) crop = await resizeRgb(crop, Math.max(1, Math.round(crop.width / scale)), Math.max(1, Math.round(crop.height / scale)));
     const sx = (x1 - x0) / crop.width, sy = (y1 - y0) / crop.height;
-    const tensor = imageTensor(this.faceapi, crop);
+    // the net on the crop and on its mirror image, averaged: halves its jitter for one more 112 px pass
+    const direct = await this.net68(crop);
+    const mirrored = await this.net68(mirror(crop));
+    return direct.map((p, i) => {
+      const q = mirrored[MIRROR_68[i]!]!;
+      const x = (p[0] + (crop.width - q[0])) / 2;
+      const y = (p[1] + q[1]) / 2;
+      return [x0 + x * sx, y0 + y * sy];
+    });
+  }
+
+  /** The landmark net's 68 points on a whole (small) image, in its pixels. */
+  private async net68(img: RgbImage): Promise<Point[]> {
+    const tensor = imageTensor(this.faceapi, img);
     try {
       const result = await this.faceapi.nets.faceLandmark68Net.detectLandmarks(tensor);
-      const lm = Array.isArray(result) ? result[0] : result;
-      if (!lm) return null;
-      return lm.positions.map((p) => [x0 + p.x * sx, y0 + p.y * sy]);
+      const lm = Array.isArray(result) ? result[0]! : result;
+      return lm.positions.map((p) => [p.x, p.y]);
     } finally {
       tensor.dispose();
     }

@@ -26,11 +26,11 @@ export const alignCommand: EcafCommand = {
         workers: { type: 'number', default: os.availableParallelism(), describe: 'worker threads, one face-api model copy each' },
         force: { type: 'boolean', default: false, describe: 'redo ids already aligned' },
         'skip-invalid': { type: 'boolean', default: false, describe: 'go on with the valid records when data.json has invalid ones' },
-        'ffhq-fast': { type: 'boolean', default: false, describe: "skip FFHQ's 4x transform step (softer crops, faster)" },
+        'ffhq-fast': { type: 'boolean', default: false, describe: "skip FFHQ's 4x transform step: faster, not the published procedure (aliases faces larger than the output)" },
       })
       .example('ecaf align --root ecaf', 'align every crawled photo of ecaf/ (a rerun skips what is done)')
       .example('ecaf align --root ecaf --ffhq-size 512 --workers 4', 'FFHQ crops at 512x512 with 4 workers')
-      .example('ecaf align --root ecaf --force', 'redo every photo, e.g. after editing image_data/landmarks-override.json by hand'),
+      .example('ecaf align --root ecaf --force', 'redo every photo, also those already aligned (an edited landmarks-override.json needs no --force)'),
   handler: async (args: AlignArgs) => {
     const { signal, dispose } = interruptSignal();
     try {
