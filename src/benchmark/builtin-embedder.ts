@@ -32,7 +32,7 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
       model: 'builtin',
       device: 'cpu (tfjs wasm)',
       flipRule: 'insightface',
-      details: { architecture: 'face-api faceRecognitionNet (dlib ResNet-29)', input: '150x150 RGB 0..255' },
+      details: { architecture: 'face-api faceRecognitionNet (dlib ResNet-29)' },
       weightsKey: `builtin:${sha}`,
     },
     preprocessing: BUILTIN_PREPROCESSING,

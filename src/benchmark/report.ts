@@ -87,7 +87,7 @@ export function reportMarkdown(r: BenchmarkReport): string {
     `| model | ${r.model.model} (${r.model.kind}, ${r.model.dim}-d, sha256 ${r.model.weightsSha256.slice(0, 16)}...) |`,
     `| device | ${r.model.device} |`,
     ...Object.entries(r.model.details).map(([k, v]) => `| ${k} | ${v} |`),
-    `| input | ${r.preprocessing.size}x${r.preprocessing.size} ${r.preprocessing.bgr ? 'BGR' : 'RGB'}, mean ${r.preprocessing.mean.join(',')}, std ${r.preprocessing.std.map((s) => +s.toFixed(6)).join(',')}, ${r.preprocessing.layout.toUpperCase()} |`,
+    `| preprocessing | ${r.preprocessing.size}x${r.preprocessing.size} ${r.preprocessing.bgr ? 'BGR' : 'RGB'}, mean ${r.preprocessing.mean.join(',')}, std ${r.preprocessing.std.map((s) => +s.toFixed(6)).join(',')}, ${r.preprocessing.layout.toUpperCase()} |`,
     `| flip | ${r.flip.enabled ? `on, ${r.flip.rule} rule` : 'off'} |`,
     `| images | ${r.images.folder} |`,
     `| pairs | ${r.pairs.file} (${r.pairs.format}, sha256 ${r.pairs.sha256.slice(0, 16)}...) |`,
