@@ -13,7 +13,7 @@ export interface CacheSetting {
   dim: number;
 }
 
-/** Identity of one image file: its name under the images folder, size and modification time. */
+/** Identity of one image file: its name (path under the dataset root), size and modification time. */
 export async function imageKey(file: string, name: string): Promise<string | undefined> {
   try {
     const st = await fs.stat(file);
