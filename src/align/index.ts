@@ -286,7 +286,7 @@ export function formatAlignSummary(s: AlignSummary): string {
     const per = (v: number) => `${(v / s.processed).toFixed(3)} s`;
     const t = s.timings;
     lines.push(
-      `  ${s.processed} photos in ${formatDuration(s.wallSeconds)} with ${s.workers} worker${s.workers === 1 ? '' : 's'} ` +
+      `  ${s.processed} photo${s.processed === 1 ? '' : 's'} in ${formatDuration(s.wallSeconds)} with ${s.workers} worker${s.workers === 1 ? '' : 's'} ` +
         `(${(s.processed / s.wallSeconds).toFixed(2)} photos/s, start-up ${s.startupSeconds.toFixed(1)} s, ${s.facesFound} faces found); per photo: decode ${per(t.decode)}, ` +
         `detection ${per(t.detect)}, landmarks ${per(t.landmarks)}, ffhq ${per(t.ffhq)}, mtcnn ${per(t.mtcnn)}, encode+write ${per(t.write)}`,
     );
