@@ -88,8 +88,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   try {
     const records = site.records(server.url);
     await writeFileAtomic(layout.dataJson, JSON.stringify(records, null, 2) + '\n');
-    const reused = previousPort === undefined ? '' : server.port === previousPort ? ' (same address as the last run: finished stages are reused)' : ` (port ${previousPort} is taken: new URLs, so crawl fetches again)`;
-    log(`\n[2/6] data.json: ${records.length} records -> ${shown(layout.dataJson)}, served by ${server.url}${reused}`);
+    const address = previousPort === undefined ? '' : server.port === previousPort ? ' (same address as the last run: finished stages are reused)' : ` (port ${previousPort} is taken: new URLs, so crawl fetches again)`;
+    log(`\n[2/6] data.json: ${records.length} records -> ${shown(layout.dataJson)}, served by ${server.url}${address}`);
 
     log('\n[3/6] crawl (--allow-private: the demo server is on 127.0.0.1, which crawl refuses by default)');
     const crawled = await crawl({ root, allowPrivate: true, retries: 1, backoffMs: 100, progress, signal });
@@ -101,7 +101,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     log(indent(formatAlignSummary(aligned)));
     stop('align');
 
-    log('\n[5/6] pairs (parameters for a 22-identity toy: 4 folds, --allow-fewer)');
+    log(`\n[5/6] pairs (parameters for a ${faces.length}-identity toy: 4 folds, --allow-fewer)`);
     const pairs: PairsResult[] = [];
     for (const p of DEMO_PAIRS) {
       const made = await makePairs({ root, ...p });
