@@ -12,7 +12,7 @@ export class WorkerTaskError extends Error {
 interface Slot<T, R> {
   worker: Worker;
   ready: Promise<void>;
-  current?: { seq: number; resolve: (r: R) => void; reject: (e: Error) => void; task: T };
+  current?: { seq: number; resolve: (r: R) => void; reject: (e: Error) => void };
 }
 
 /**
@@ -31,7 +31,6 @@ export class WorkerPool<T, R> {
   constructor(
     private readonly script: string,
     size: number,
-    private readonly workerData?: unknown,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -42,10 +41,11 @@ export class WorkerPool<T, R> {
   }
 
   private spawn(): Slot<T, R> {
-    const worker = new Worker(this.script, { workerData: this.workerData });
+    const worker = new Worker(this.script);
     const slot: Slot<T, R> = { worker, ready: Promise.resolve() };
     slot.ready = new Promise<void>((resolve, reject) => {
       let started = false;
+      let gone = false;
       worker.on('message', (msg: FromWorker<R>) => {
         if (msg.type === 'ready') {
           started = true;
@@ -62,6 +62,8 @@ export class WorkerPool<T, R> {
         }
       });
       const died = (err: Error) => {
+        if (gone) return; // 'error' is followed by 'exit': one death, one replacement
+        gone = true;
         if (!started) return reject(err);
         const job = slot.current;
         slot.current = undefined;
@@ -99,7 +101,7 @@ export class WorkerPool<T, R> {
     if (this.broken) throw this.broken;
     return new Promise<R>((resolve, reject) => {
       const seq = ++this.seq;
-      slot.current = { seq, resolve, reject, task };
+      slot.current = { seq, resolve, reject };
       slot.worker.postMessage({ seq, task } satisfies ToWorker<T>);
     });
   }
