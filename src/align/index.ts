@@ -265,8 +265,8 @@ async function isAligned(prev: LandmarksLine, override: LandmarkOverride | undef
 function rawFileOf(rec: EcafRecord, crawl: CrawlState | undefined, files: string[] | undefined, layout: DatasetLayout): string | { error: string } {
   if (crawl && crawl.status !== 'ok') return { error: `crawl status ${crawl.status}${crawl.error ? ` (${crawl.error})` : ''}` };
   if (!files || files.length === 0) return { error: 'no file in image_data/raw/ (run ecaf crawl)' };
-  const ext = crawl?.format === 'jpeg' ? 'jpg' : crawl?.format === 'tif' ? 'tiff' : crawl?.format;
-  const name = files.find((f) => ext && f.endsWith(`.${ext}`)) ?? files[0]!;
+  // crawl's `format` is the extension it stored; a stale file of another format loses to it
+  const name = files.find((f) => crawl?.format && f.endsWith(`.${crawl.format}`)) ?? files[0]!;
   return path.join(layout.raw, name);
 }
 
