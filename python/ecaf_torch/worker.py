@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import sys
 import threading
 import traceback
@@ -22,6 +23,8 @@ def main(argv=None):
     parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     parser.add_argument('--fp16', action='store_true')
     args = parser.parse_args(argv)
+    # Ctrl-C reaches the whole process group: ecaf finishes the batches in flight, then closes stdin
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # The protocol owns the real stdout; anything else printed (libraries, warnings) goes to stderr.
     proto_out = os.fdopen(os.dup(1), 'wb', buffering=0)
