@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { packageFile } from '../../src/util/paths.js';
+import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
 import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './torch-helpers.js';
 
 const run = promisify(execFile);
+const HERE = path.dirname(new URL(import.meta.url).pathname);
 // wall time, not CPU: loading 200-300 MB checkpoints on a shared 2-core machine can take a minute
 const SLOW_MS = 300_000;
 const maybe = HAS_TORCH ? describe : describe.skip;
@@ -53,6 +55,14 @@ maybe(`PyTorch checkpoints through the worker${NO_TORCH_NOTE}`, () => {
     expect(info).toMatchObject({ kind: 'torch', model: 'released-ir34.pth', device: 'cpu', flipRule: 'mtlface' });
     expect(info.details).toMatchObject({ architecture: 'MTLFace ir34', variant: 'released', prefix: 'encoder.' });
     expect(info.weightsKey).toMatch(/^[0-9a-f]{64}$/);
+    // the optional age head beside the encoder. prefix: expected age over 101 bins, as MTLFace computes it
+    const age = await run(pythonExecutable(), [path.join(HERE, 'age_check.py'), file, ''], { env: pythonEnv() });
+    const { ours, reference } = JSON.parse(age.stdout) as { ours: number[]; reference: number[] };
+    ours.forEach((a, i) => {
+      expect(a).toBeGreaterThanOrEqual(0);
+      expect(a).toBeLessThanOrEqual(100);
+      expect(Math.abs(a - reference[i]!)).toBeLessThan(1e-4);
+    });
   }, SLOW_MS);
 
   test('training variant, ir34, module. prefix (DDP): equals a plain torch forward', async () => {
