@@ -3,8 +3,9 @@ extension, bare or wrapped (e.g. under `state_dict`), with `encoder.`, `module.`
 `module.encoder.` or no prefix. Only the recognition weights (and the age head when present)
 are loaded; the synthesis parts of the released checkpoint are ignored."""
 import os
+import pickle
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -33,7 +34,6 @@ class CheckpointInfo:
     loaded_keys: int
     ignored_keys: int
     wrapper: str = ''
-    units: tuple = field(default_factory=tuple)
 
     def describe(self):
         prefix = self.prefix or '(none)'
@@ -55,16 +55,15 @@ def read_state_dict(path):
                               f'it starts with {magic!r})')
     try:
         obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # noqa: BLE001 - every loader failure becomes a message naming the file
-        if os.environ.get(TRUST_ENV) == '1' and 'weights_only' in str(err).lower():
-            obj = torch.load(path, map_location='cpu', weights_only=False)
-        elif 'weights_only' in str(err).lower() or 'unpickl' in str(err).lower():
+    except pickle.UnpicklingError as err:
+        if os.environ.get(TRUST_ENV) != '1':
             raise CheckpointError(
                 f'{path}: holds Python objects besides tensors, and loading those would run code from the file. '
-                f'If you trust it, set {TRUST_ENV}=1. ({type(err).__name__}: {err})') from err
-        else:
-            raise CheckpointError(f'{path}: not a torch.save file that torch {torch.__version__} can read '
-                                  f'({type(err).__name__}: {err})') from err
+                f'If you trust it, set {TRUST_ENV}=1. ({err})') from err
+        obj = torch.load(path, map_location='cpu', weights_only=False)
+    except Exception as err:  # noqa: BLE001 - every other loader failure becomes a message naming the file
+        raise CheckpointError(f'{path}: not a torch.save file that torch {torch.__version__} can read '
+                              f'({type(err).__name__}: {err})') from err
     return find_tensors(path, obj)
 
 
@@ -122,13 +121,13 @@ def detect(path, state):
         known = ', '.join(f'{n} {list(u)}' for n, u in DEPTHS.items())
         raise CheckpointError(
             f'{path}: {prefix}block1..4 have {list(units)} units per stage; MTLFace depths are {known}')
-    return prefix, variant, depth, units
+    return prefix, variant, depth
 
 
 def load_model(path):
     """The RecognitionModel (eval mode, CPU) of an MTLFace checkpoint, and what was found."""
     state, wrapper = read_state_dict(path)
-    prefix, variant, depth, units = detect(path, state)
+    prefix, variant, depth = detect(path, state)
     root = prefix[:-len('encoder.')] if prefix.endswith('encoder.') else prefix
     age_keys = {k[len(root) + len(AGE_PART):]: v for k, v in state.items() if k.startswith(root + AGE_PART)}
     model = RecognitionModel(depth, variant, age_head=bool(age_keys))
@@ -156,6 +155,6 @@ def load_model(path):
     model.load_state_dict(picked, strict=False)
     model.eval()
     info = CheckpointInfo(path=path, variant=variant, depth=depth, prefix=prefix, age_keys=len(age_keys),
-                          loaded_keys=len(picked) - len(age_keys), ignored_keys=len(state) - len(picked), wrapper=wrapper,
-                          units=units)
+                          loaded_keys=len(picked) - len(age_keys), ignored_keys=len(state) - len(picked),
+                          wrapper=wrapper)
     return model, info

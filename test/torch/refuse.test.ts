@@ -53,6 +53,20 @@ maybe(`checkpoints that are not MTLFace are refused, naming what is missing${NO_
     await expectRefused(file, [/block1\.\.4 have \[3, 4, 6, 2\] units per stage/, /ir34 \[3, 4, 6, 3\]/]);
   }, SLOW_MS);
 
+  test('pickled Python objects besides tensors: refused unless ECAF_TRUST_CHECKPOINT=1', async () => {
+    const file = path.join(dir, 'with-args.pth');
+    const code = `import argparse, torch; torch.save({'args': argparse.Namespace(lr=0.1), 'state_dict': {'conv1.weight': torch.zeros(1)}}, '${file}')`;
+    await run(pythonExecutable(), ['-c', code]);
+    await expectRefused(file, [/holds Python objects besides tensors/, /ECAF_TRUST_CHECKPOINT=1/]);
+    process.env.ECAF_TRUST_CHECKPOINT = '1';
+    try {
+      // trusted, it loads, and is then judged on its keys
+      await expectRefused(file, [/not an MTLFace recognition checkpoint/, /top-level names: conv1/]);
+    } finally {
+      delete process.env.ECAF_TRUST_CHECKPOINT;
+    }
+  });
+
   test('a file that is not a torch.save file', async () => {
     const file = path.join(dir, 'notes.pth');
     await writeFile(file, 'not a checkpoint\n');
