@@ -2,7 +2,9 @@ import { setMaxListeners } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetLayout, rawFile, type DatasetLayout } from '../dataset/layout.js';
-import { DataJsonError, iterateDataJson, validateDataJson, type DataJsonSummary } from '../dataset/load.js';
+import { streamTopLevel } from '../dataset/json-stream.js';
+import { DataJsonError, validateDataJson, type DataJsonSummary } from '../dataset/load.js';
+import { normalizeRecord } from '../dataset/normalize.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { cleanTempFiles } from '../util/atomic.js';
 import { formatBytes, Progress } from '../util/progress.js';
@@ -16,7 +18,7 @@ import { CrawlLog, removeStale, storeImage } from './writer.js';
 
 export { formatCrawlSummary, type CrawlSummary } from './summary.js';
 export type { CrawlLine, CrawlErrorCode, CrawlStatus } from './record.js';
-export { readCrawlStates, type PriorState } from './state.js';
+export { readCrawlStates, CrawlStates, type PriorState } from './state.js';
 export { checkImage, sniffFormat, MAX_PIXELS } from './sniff.js';
 export { blockedAddressReason } from './address.js';
 
@@ -67,7 +69,8 @@ export interface CrawlResult extends CrawlSummary {
 
 /**
  * Rebuild image_data/raw/ from data.json: a validating streaming pass, then a second streaming
- * pass feeding a bounded window of downloads. Memory: the window plus a small state per id.
+ * pass feeding a bounded window of downloads. Memory: the window plus a small state per id
+ * (one Map of ids in the second pass: the resume states, which also catch duplicate ids).
  */
 export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   const started = Date.now();
@@ -118,8 +121,12 @@ export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   const window = Math.max(256, concurrency * 8);
 
   try {
-    for await (const record of iterateDataJson(dataFile)) {
+    // validated above: this pass only normalizes, and uses the state Map to skip later duplicates
+    for await (const entry of streamTopLevel(dataFile)) {
       if (options.signal?.aborted || scheduler.error) break;
+      const normalized = normalizeRecord(entry.value, entry.index, entry.key);
+      if (!normalized.ok || !states.visit(normalized.record.id)) continue;
+      const record = normalized.record;
       const prior = states.get(record.id);
       const action = resumeAction(prior, record.imageUrl, { retryFailed, allowPrivate, ignoreRobotsTag });
       if (action === 'keep') {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { RawExtension } from '../dataset/layout.js';
+import { RAW_EXTENSIONS, type RawExtension } from '../dataset/layout.js';
 import { readJsonl } from '../util/jsonl.js';
 import { type CrawlErrorCode, type CrawlLine, type CrawlStatus } from './record.js';
 
-/** What a rerun needs of an id's last crawl.jsonl line: kept small, a dataset may have a million ids. */
+/** What a rerun needs of an id's last crawl.jsonl line. */
 export interface PriorState {
   status: CrawlStatus;
   error?: CrawlErrorCode;
@@ -21,18 +21,93 @@ export function urlKey(url: string): number {
   return h >>> 0;
 }
 
-/** The last state of each id in crawl.jsonl (torn lines of a killed run are skipped). */
-export async function readCrawlStates(file: string): Promise<Map<string, PriorState>> {
-  const states = new Map<string, PriorState>();
-  for await (const line of readJsonl<CrawlLine>(file)) {
-    if (!line || typeof line.id !== 'string' || typeof line.url !== 'string') continue;
-    const s: PriorState = { status: line.status, url: urlKey(line.url) };
-    if (line.error) s.error = line.error;
-    if (line.status === 'ok') {
-      s.format = line.format;
-      s.sha256 = line.sha256;
+const STATUSES: readonly CrawlStatus[] = ['ok', 'failed', 'skipped'];
+
+/**
+ * The last state of each id, packed in typed arrays behind one Map of id -> slot: about 40 bytes
+ * a record besides the id, so resuming a million-record crawl stays far under the memory goal.
+ */
+export class CrawlStates {
+  private readonly slots = new Map<string, number>();
+  private status = new Uint8Array(1024); // index in STATUSES + 1; 0: no line yet
+  private seen = new Uint8Array(1024); // met in this run's pass over data.json
+  private error = new Uint8Array(1024); // index in this.codes + 1
+  private format = new Uint8Array(1024); // index in RAW_EXTENSIONS + 1
+  private url = new Uint32Array(1024);
+  private sha = new Uint8Array(1024 * 32);
+  private readonly codes: CrawlErrorCode[] = [];
+
+  private slotOf(id: string): number {
+    let slot = this.slots.get(id);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot === this.url.length) this.grow();
+      this.slots.set(id, slot);
     }
-    states.set(line.id, s);
+    return slot;
+  }
+
+  set(id: string, line: CrawlLine): void {
+    const slot = this.slotOf(id);
+    this.status[slot] = STATUSES.indexOf(line.status) + 1;
+    this.url[slot] = urlKey(line.url);
+    let code = 0;
+    if (line.error) {
+      code = this.codes.indexOf(line.error) + 1;
+      if (code === 0 && this.codes.length < 255) code = this.codes.push(line.error);
+    }
+    this.error[slot] = code;
+    const ok = line.status === 'ok' && typeof line.sha256 === 'string' && /^[0-9a-f]{64}$/.test(line.sha256);
+    this.format[slot] = ok && line.format ? RAW_EXTENSIONS.indexOf(line.format) + 1 : 0;
+    if (ok) this.sha.set(Buffer.from(line.sha256!, 'hex'), slot * 32);
+  }
+
+  /**
+   * Mark `id` as met in data.json: false when it was met before (a duplicate id). This Map is
+   * also the pass's duplicate check, so a second Map of every id is not needed.
+   */
+  visit(id: string): boolean {
+    const slot = this.slotOf(id);
+    if (this.seen[slot]) return false;
+    this.seen[slot] = 1;
+    return true;
+  }
+
+  get(id: string): PriorState | undefined {
+    const slot = this.slots.get(id);
+    if (slot === undefined || this.status[slot] === 0) return undefined;
+    const state: PriorState = { status: STATUSES[this.status[slot]! - 1] ?? 'failed', url: this.url[slot]! };
+    const code = this.codes[this.error[slot]! - 1];
+    if (code) state.error = code;
+    const format = RAW_EXTENSIONS[this.format[slot]! - 1];
+    if (format) {
+      state.format = format;
+      state.sha256 = Buffer.from(this.sha.subarray(slot * 32, slot * 32 + 32)).toString('hex');
+    }
+    return state;
+  }
+
+  private grow(): void {
+    const n = this.url.length * 2;
+    const widen = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T, per = 1): T => {
+      const b = make(n * per);
+      b.set(a);
+      return b;
+    };
+    this.status = widen(this.status, (k) => new Uint8Array(k));
+    this.seen = widen(this.seen, (k) => new Uint8Array(k));
+    this.error = widen(this.error, (k) => new Uint8Array(k));
+    this.format = widen(this.format, (k) => new Uint8Array(k));
+    this.url = widen(this.url, (k) => new Uint32Array(k));
+    this.sha = widen(this.sha, (k) => new Uint8Array(k), 32);
+  }
+}
+
+/** The last state of each id in crawl.jsonl (torn lines of a killed run are skipped). */
+export async function readCrawlStates(file: string): Promise<CrawlStates> {
+  const states = new CrawlStates();
+  for await (const line of readJsonl<CrawlLine>(file)) {
+    if (line && typeof line.id === 'string' && typeof line.url === 'string' && STATUSES.includes(line.status)) states.set(line.id, line);
   }
   return states;
 }

@@ -1,4 +1,4 @@
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 
 /**
  * Streams the top-level entries of a JSON array or object without holding the file in memory:
@@ -72,12 +72,8 @@ export async function positionAt(file: string, offset: number): Promise<{ line: 
   }
 }
 
+/** Entries are parsed one at a time as they are consumed, so parsed records die young (no promotion to the old heap). */
 export async function* streamTopLevel(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry> {
-  for await (const batch of streamTopLevelBatches(file, onForm)) yield* batch;
-}
-
-/** The entries completed by each 1 MB read, as one array per read (fewer async steps per record). */
-export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry[]> {
   let state: S = S.Start;
   let form: TopLevelForm = 'array';
   let close = 0x5d; // the closing bracket of the top-level form
@@ -139,157 +135,168 @@ export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLe
     }
   };
 
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  // one read buffer reused for the whole file: no megabyte of garbage per read
+  const handle = await fs.open(file, 'r');
+  const buffer = Buffer.allocUnsafe(1 << 20);
   try {
-    for await (const chunkAny of stream) {
-      const chunk = chunkAny as Buffer;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
       const n = chunk.length;
-      const batch: TopLevelEntry[] = [];
+      let found: TopLevelEntry | undefined;
       let begin = 0; // start of the collected part within this chunk
       let i = base === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0; // UTF-8 BOM
       const emit = (end: number) => {
         const value = parseAt(cut(chunk, begin, end), start);
-        batch.push(key === undefined ? { index: index++, value, offset: start } : { index: index++, key, value, offset: start });
+        found = key === undefined ? { index: index++, value, offset: start } : { index: index++, key, value, offset: start };
       };
-      while (i < n) {
-        const b = chunk[i]!;
-        switch (state) {
-          case S.InValue: {
-            if (inString) {
+      // scan to the next entry, hand it over, go on: one parsed record alive at a time
+      for (;;) {
+        while (i < n && found === undefined) {
+          const b = chunk[i]!;
+          switch (state) {
+            case S.InValue: {
+              if (inString) {
+                const q = stringEnd(chunk, i);
+                if (q < 0) {
+                  i = n;
+                  continue;
+                }
+                inString = false;
+                i = q + 1;
+                if (depth === 0) {
+                  emit(i);
+                  state = S.AfterValue;
+                }
+                continue;
+              }
+              for (; i < n; i++) {
+                const c = chunk[i]!;
+                if (c === 0x22) {
+                  inString = true;
+                  i++;
+                  break;
+                }
+                if (c === 0x7b || c === 0x5b) depth++;
+                else if (c === 0x7d || c === 0x5d) {
+                  if (depth === 0) {
+                    emit(i); // a primitive ended by the container's closing bracket
+                    if (c !== close) fail(base + i, 'mismatched closing bracket');
+                    state = S.End;
+                    i++;
+                    break;
+                  }
+                  depth--;
+                  if (depth === 0) {
+                    emit(i + 1);
+                    state = S.AfterValue;
+                    i++;
+                    break;
+                  }
+                } else if (depth === 0 && (WS[c] || c === 0x2c)) {
+                  emit(i);
+                  state = c === 0x2c ? S.ExpectEntry : S.AfterValue;
+                  i++;
+                  break;
+                }
+              }
+              continue;
+            }
+            case S.InKey: {
               const q = stringEnd(chunk, i);
               if (q < 0) {
                 i = n;
                 continue;
               }
-              inString = false;
+              key = parseAt(cut(chunk, begin, q + 1), keyStart) as string;
+              state = S.AfterKey;
               i = q + 1;
-              if (depth === 0) {
-                emit(i);
-                state = S.AfterValue;
-              }
               continue;
             }
-            for (; i < n; i++) {
-              const c = chunk[i]!;
-              if (c === 0x22) {
-                inString = true;
+            case S.Start:
+              i++;
+              if (WS[b]) continue;
+              if (b === 0x5b) form = 'array';
+              else if (b === 0x7b) form = 'object';
+              else fail(base + i - 1, 'data.json must be a JSON array of records or an object whose keys are the ids');
+              close = form === 'array' ? 0x5d : 0x7d;
+              onForm?.(form);
+              state = S.ExpectFirst;
+              continue;
+            case S.ExpectFirst:
+            case S.ExpectEntry:
+              if (WS[b]) {
                 i++;
-                break;
+                continue;
               }
-              if (c === 0x7b || c === 0x5b) depth++;
-              else if (c === 0x7d || c === 0x5d) {
-                if (depth === 0) {
-                  emit(i); // a primitive ended by the container's closing bracket
-                  if (c !== close) fail(base + i, 'mismatched closing bracket');
-                  state = S.End;
-                  i++;
-                  break;
-                }
-                depth--;
-                if (depth === 0) {
-                  emit(i + 1);
-                  state = S.AfterValue;
-                  i++;
-                  break;
-                }
-              } else if (depth === 0 && (WS[c] || c === 0x2c)) {
-                emit(i);
-                state = c === 0x2c ? S.ExpectEntry : S.AfterValue;
+              if (state === S.ExpectFirst && b === close) {
+                state = S.End;
                 i++;
-                break;
+                continue;
               }
-            }
-            continue;
+              if (form === 'object') {
+                if (b !== 0x22) fail(base + i, 'expected a string key');
+                state = S.InKey;
+                collecting = true;
+                begin = i;
+                keyStart = base + i;
+                escape = false;
+                i++;
+                continue;
+              }
+              break; // a value starts here: below
+            case S.AfterKey:
+              i++;
+              if (WS[b]) continue;
+              if (b !== 0x3a) fail(base + i - 1, "expected ':' after the key");
+              state = S.ExpectValue;
+              continue;
+            case S.ExpectValue:
+              if (WS[b]) {
+                i++;
+                continue;
+              }
+              break; // a value starts here: below
+            case S.AfterValue:
+              i++;
+              if (WS[b]) continue;
+              if (b === 0x2c) state = S.ExpectEntry;
+              else if (b === close) state = S.End;
+              else fail(base + i - 1, form === 'array' ? "expected ',' or ']' after a record" : "expected ',' or '}' after a record");
+              continue;
+            case S.End:
+              if (!WS[b]) fail(base + i, 'unexpected content after the end of the top-level value');
+              i++;
+              continue;
           }
-          case S.InKey: {
-            const q = stringEnd(chunk, i);
-            if (q < 0) {
-              i = n;
-              continue;
-            }
-            key = parseAt(cut(chunk, begin, q + 1), keyStart) as string;
-            state = S.AfterKey;
-            i = q + 1;
-            continue;
-          }
-          case S.Start:
-            i++;
-            if (WS[b]) continue;
-            if (b === 0x5b) form = 'array';
-            else if (b === 0x7b) form = 'object';
-            else fail(base + i - 1, 'data.json must be a JSON array of records or an object whose keys are the ids');
-            close = form === 'array' ? 0x5d : 0x7d;
-            onForm?.(form);
-            state = S.ExpectFirst;
-            continue;
-          case S.ExpectFirst:
-          case S.ExpectEntry:
-            if (WS[b]) {
-              i++;
-              continue;
-            }
-            if (state === S.ExpectFirst && b === close) {
-              state = S.End;
-              i++;
-              continue;
-            }
-            if (form === 'object') {
-              if (b !== 0x22) fail(base + i, 'expected a string key');
-              state = S.InKey;
-              collecting = true;
-              begin = i;
-              keyStart = base + i;
-              escape = false;
-              i++;
-              continue;
-            }
-            break; // a value starts here: below
-          case S.AfterKey:
-            i++;
-            if (WS[b]) continue;
-            if (b !== 0x3a) fail(base + i - 1, "expected ':' after the key");
-            state = S.ExpectValue;
-            continue;
-          case S.ExpectValue:
-            if (WS[b]) {
-              i++;
-              continue;
-            }
-            break; // a value starts here: below
-          case S.AfterValue:
-            i++;
-            if (WS[b]) continue;
-            if (b === 0x2c) state = S.ExpectEntry;
-            else if (b === close) state = S.End;
-            else fail(base + i - 1, form === 'array' ? "expected ',' or ']' after a record" : "expected ',' or '}' after a record");
-            continue;
-          case S.End:
-            if (!WS[b]) fail(base + i, 'unexpected content after the end of the top-level value');
-            i++;
-            continue;
+          // start of a value (reached only by `break` above)
+          if (b === 0x7d || b === 0x5d || b === 0x2c) fail(base + i, 'expected a value');
+          state = S.InValue;
+          collecting = true;
+          begin = i;
+          start = base + i;
+          escape = false;
+          inString = b === 0x22;
+          depth = b === 0x7b || b === 0x5b ? 1 : 0;
+          i++;
         }
-        // start of a value (reached only by `break` above)
-        if (b === 0x7d || b === 0x5d || b === 0x2c) fail(base + i, 'expected a value');
-        state = S.InValue;
-        collecting = true;
-        begin = i;
-        start = base + i;
-        escape = false;
-        inString = b === 0x22;
-        depth = b === 0x7b || b === 0x5b ? 1 : 0;
-        i++;
+        if (found === undefined) break;
+        const entry: TopLevelEntry = found;
+        found = undefined;
+        yield entry;
       }
-      if (collecting) parts.push(chunk.subarray(begin));
+      if (collecting) parts.push(Buffer.from(chunk.subarray(begin))); // a copy: the buffer is read into again
       base += n;
-      if (batch.length > 0) yield batch;
     }
     if (state === S.Start) fail(Math.max(0, base - 1), 'the file is empty');
     if (state !== S.End) fail(Math.max(0, base - 1), 'unexpected end of file');
   } catch (err) {
     if (err !== errorAt || !errorAt) throw err;
-    stream.destroy();
     const pos = await positionAt(file, errorAt.offset);
     throw new JsonSyntaxError(file, pos.line, pos.column, errorAt.detail);
+  } finally {
+    await handle.close();
   }
 }
 

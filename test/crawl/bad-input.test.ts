@@ -37,6 +37,15 @@ describe('crawl refuses bad data.json with a clear error and writes nothing', ()
     expect(s).toMatchObject({ records: 1, invalid: 1, attempted: 1, byError: { connect: 1 } });
   });
 
+  it('--skip-invalid requests a duplicated id once, for its first record', async () => {
+    await dataJson(JSON.stringify([{ id: 'a_1', url: 'http://127.0.0.1:9/first.jpg' }, { id: 'a_1', url: 'http://127.0.0.1:9/second.jpg' }]));
+    const s = await crawl({ root: dir, allowPrivate: true, skipInvalid: true, retries: 0, progress: false });
+    expect(s).toMatchObject({ records: 1, invalid: 1, attempted: 1 });
+    const log = await fs.readFile(path.join(dir, 'image_data/crawl.jsonl'), 'utf8');
+    expect(log).toContain('first.jpg');
+    expect(log).not.toContain('second.jpg');
+  });
+
   it('the CLI exits 2 naming the file, record and field; --help has examples', async () => {
     if (!existsSync(path.join(PACKAGE_ROOT, 'dist/cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT });
     await dataJson(cases[2]![1]);

@@ -3,7 +3,7 @@ import { parseRetryAfter } from '../../src/crawl/fetch.js';
 import { robotsDisallow } from '../../src/crawl/robots.js';
 import { HostScheduler } from '../../src/crawl/scheduler.js';
 import { checkImage, looksComplete, sniffFormat } from '../../src/crawl/sniff.js';
-import { resumeAction, urlKey, type PriorState } from '../../src/crawl/state.js';
+import { CrawlStates, resumeAction, urlKey, type PriorState } from '../../src/crawl/state.js';
 import { emptyCrawlSummary, finishCrawlSummary, formatCrawlSummary } from '../../src/crawl/summary.js';
 import { claimedPng, makeImage } from './fault-server.js';
 
@@ -72,6 +72,27 @@ describe('resumeAction', () => {
     expect(resumeAction(state({ status: 'skipped', error: 'blocked_address' }), url, { ...policy, retryFailed: true })).toBe('keep');
     expect(resumeAction(state({ status: 'skipped', error: 'blocked_address' }), url, { ...policy, allowPrivate: true })).toBe('fetch');
     expect(resumeAction(state({ status: 'skipped', error: 'robots_disallowed' }), url, { ...policy, ignoreRobotsTag: true })).toBe('fetch');
+  });
+});
+
+describe('CrawlStates', () => {
+  it('keeps the last line of each id, packed, past its first growth', () => {
+    const states = new CrawlStates();
+    const sha = 'ab'.repeat(32);
+    for (let i = 0; i < 3000; i++) states.set(`id_${i}`, { id: `id_${i}`, url: `http://h/${i}`, status: 'failed', error: 'http_404', attempts: 1, time: '' });
+    states.set('id_7', { id: 'id_7', url: 'http://h/7b', status: 'ok', sha256: sha, format: 'webp', attempts: 1, time: '' });
+    states.set('id_9', { id: 'id_9', url: 'http://h/9', status: 'skipped', error: 'robots_disallowed', attempts: 1, time: '' });
+    expect(states.get('id_2999')).toEqual({ status: 'failed', error: 'http_404', url: urlKey('http://h/2999') });
+    expect(states.get('id_7')).toEqual({ status: 'ok', format: 'webp', sha256: sha, url: urlKey('http://h/7b') });
+    expect(states.get('id_9')).toEqual({ status: 'skipped', error: 'robots_disallowed', url: urlKey('http://h/9') });
+    expect(states.get('nope')).toBeUndefined();
+  });
+
+  it('tells a duplicate id in the pass over data.json', () => {
+    const states = new CrawlStates();
+    states.set('a_1', { id: 'a_1', url: 'http://h/a', status: 'failed', error: 'timeout', attempts: 1, time: '' });
+    expect([states.visit('a_1'), states.visit('b_1'), states.visit('a_1'), states.visit('b_1')]).toEqual([true, true, false, false]);
+    expect(states.get('b_1')).toBeUndefined(); // met, but no line yet
   });
 });
 
