@@ -70,7 +70,7 @@ export interface CrawlResult extends CrawlSummary {
 /**
  * Rebuild image_data/raw/ from data.json: a validating streaming pass, then a second streaming
  * pass feeding a bounded window of downloads. Memory: the window plus a small state per id
- * (one Map of ids in the second pass: the resume states, which also catch duplicate ids).
+ * (the second pass keeps no set of ids: the packed resume states also catch duplicate ids).
  */
 export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   const started = Date.now();
