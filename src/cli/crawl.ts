@@ -28,7 +28,7 @@ export const crawlCommand: EcafCommand = {
         data: { type: 'string', describe: 'records file (default: <root>/image_data/data.json)' },
         concurrency: { type: 'number', default: CRAWL_DEFAULTS.concurrency, describe: 'requests in flight at once' },
         'per-host': { type: 'number', default: CRAWL_DEFAULTS.perHost, describe: 'requests in flight per host' },
-        retries: { type: 'number', default: CRAWL_DEFAULTS.retries, describe: 'retries of timeouts, resets, 5xx, 408 and 429 (exponential backoff, Retry-After honoured)' },
+        retries: { type: 'number', default: CRAWL_DEFAULTS.retries, describe: 'retries of timeouts, resets, cut-off bodies, 5xx, 408 and 429 (exponential backoff, Retry-After honoured)' },
         timeout: { type: 'number', default: CRAWL_DEFAULTS.timeoutS, describe: 'seconds one request may take in all (connect, headers, body, redirects)' },
         'max-bytes': { type: 'number', default: CRAWL_DEFAULTS.maxBytes, describe: 'largest image accepted, in bytes (too_large beyond)' },
         'allow-private': { type: 'boolean', default: false, describe: 'crawl hosts on loopback, private, link-local or multicast addresses' },
