@@ -189,6 +189,15 @@ describe('crawl: each fault ends in the right crawl.jsonl state', () => {
     expect(server.hits('/private.jpg')).toBe(0);
   });
 
+  it('crawls a data.json in the object form (keys are the ids)', async () => {
+    const url = server.route('/object-form.jpg', serve(jpeg));
+    await fs.mkdir(path.join(dir, 'image_data'), { recursive: true });
+    await fs.writeFile(path.join(dir, 'image_data/data.json'), JSON.stringify({ Jane_Doe_adult_001: { url, age: 30 } }));
+    const summary = await crawl({ root: dir, ...fast });
+    expect(summary.byStatus.ok).toBe(1);
+    expect(await rawNames(dir)).toEqual(['Jane_Doe_adult_001.jpg']);
+  });
+
   it('keeps per-host concurrency under --per-host', async () => {
     const url = server.route('/slowish.jpg', (q, res, hit) => void setTimeout(() => serve(jpeg)(q, res, hit), 60));
     const records: [string, string][] = Array.from({ length: 24 }, (_, i) => [`p_${i}`, `${url}?${i}`]);
