@@ -1,12 +1,13 @@
 /** ecaf's public API: every stage as a function over a dataset root. */
 export * from './dataset/index.js';
 export { writeFileAtomic, cleanTempFiles } from './util/atomic.js';
+export { fileSha256 } from './util/hash.js';
 export { readJsonl, readLastStates, JsonlAppender } from './util/jsonl.js';
 export { UsageError, InterruptedError } from './util/errors.js';
 export { VERSION, USER_AGENT } from './version.js';
 export * from './pairs/index.js';
 export * from './crawl/index.js';
-export { openTorchEmbedder, fileSha256, TORCH_PREPROCESSING, type TorchEmbedderOptions, type TorchDevice } from './benchmark/torch-embedder.js';
+export { openTorchEmbedder, TORCH_PREPROCESSING, type TorchEmbedderOptions, type TorchDevice } from './benchmark/torch-embedder.js';
 export { exportOnnx, type ExportOnnxOptions, type ExportOnnxResult } from './benchmark/export-onnx.js';
 export * from './align/index.js';
 export { runBenchmark, formatBenchmarkResult, writeComparison, openEmbedder, type BenchmarkOptions, type BenchmarkResult, type BenchmarkReport } from './benchmark/index.js';

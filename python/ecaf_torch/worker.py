@@ -50,7 +50,7 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     model = prepare(model, device)
     header = {
-        'dim': 512, 'device': device_name(device, fp16), 'note': note, 'variant': info.variant,
+        'dim': 512, 'device': device_name(device, fp16), 'fp16': fp16, 'note': note, 'variant': info.variant,
         'depth': info.depth, 'prefix': info.prefix, 'ageHead': info.age_keys > 0, 'describe': info.describe(),
         'torch': torch.__version__, 'threads': torch.get_num_threads(),
         'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else '',

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { FACE_API_MODEL_DIR, loadFaceApi } from '../util/faceapi.js';
 import type { Embedder, Preprocessing } from './embedder.js';
-import { fileSha256 } from './torch-embedder.js';
+import { fileSha256 } from '../util/hash.js';
 
 /**
  * face-api's faceRecognitionNet (a port of dlib's ResNet-29 face descriptor) takes 150x150 RGB
@@ -34,6 +34,7 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
       flipRule: 'insightface',
       details: { architecture: 'face-api faceRecognitionNet (dlib ResNet-29)' },
       weightsKey: `builtin:${sha}`,
+      precision: 'fp32',
     },
     preprocessing: BUILTIN_PREPROCESSING,
     dim: 128,

@@ -7,6 +7,7 @@ import type { FlipRule, Preprocessing } from './embedder.js';
 /** What makes two embeddings of one image interchangeable: the weights, the input and the flip setting. */
 export interface CacheSetting {
   weightsKey: string;
+  precision: 'fp32' | 'fp16';
   preprocessing: Preprocessing;
   flip: boolean;
   flipRule: FlipRule;
@@ -38,7 +39,7 @@ export class EmbeddingCache {
   ) {}
 
   static settingHash(s: CacheSetting): string {
-    return createHash('sha256').update(JSON.stringify([s.weightsKey, s.preprocessing, s.flip, s.flipRule, s.dim])).digest('hex').slice(0, 20);
+    return createHash('sha256').update(JSON.stringify([s.weightsKey, s.precision, s.preprocessing, s.flip, s.flipRule, s.dim])).digest('hex').slice(0, 20);
   }
 
   static async open(cacheRoot: string, setting: CacheSetting): Promise<EmbeddingCache> {

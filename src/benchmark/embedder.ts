@@ -36,6 +36,8 @@ export interface EmbedderInfo {
   details: Record<string, string | number>;
   /** Identifies the weights for the embedding cache: a hash of the model file, or a fixed name. */
   weightsKey: string;
+  /** Arithmetic of the forward pass: fp16 embeddings differ from fp32 ones, so they are cached apart. */
+  precision: 'fp32' | 'fp16';
 }
 
 export interface Embedder {

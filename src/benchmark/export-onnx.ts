@@ -4,7 +4,8 @@ import path from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { InterruptedError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import { fileSha256, TORCH_PREPROCESSING } from './torch-embedder.js';
+import { fileSha256 } from '../util/hash.js';
+import { TORCH_PREPROCESSING } from './torch-embedder.js';
 import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
 
 /** What python/ecaf_torch/export_onnx.py reports (its one JSON line). */

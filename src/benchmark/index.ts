@@ -1,5 +1,4 @@
 /** `ecaf benchmark` and `ecaf report`: score a face model on the dataset root's pair files. */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -10,6 +9,7 @@ import { ageClass, DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from '../pairs
 import type { PairList } from '../pairs/pair-list.js';
 import { readPairFile, sidecarPath } from '../pairs/read.js';
 import { InterruptedError, UsageError } from '../util/errors.js';
+import { fileSha256 } from '../util/hash.js';
 import { Progress } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { ageGapResults } from './age-gap.js';
@@ -193,7 +193,7 @@ async function embedImages(
   o: { flip: boolean; batch?: number; progress?: boolean; signal?: AbortSignal; cacheRoot: string },
 ): Promise<Embedded> {
   const pre = embedder.preprocessing;
-  const cache = await EmbeddingCache.open(o.cacheRoot, { weightsKey: embedder.info.weightsKey, preprocessing: pre, flip: o.flip, flipRule: embedder.info.flipRule, dim: embedder.dim });
+  const cache = await EmbeddingCache.open(o.cacheRoot, { weightsKey: embedder.info.weightsKey, precision: embedder.info.precision, preprocessing: pre, flip: o.flip, flipRule: embedder.info.flipRule, dim: embedder.dim });
   const vectors = new Map<string, Float32Array>();
   const todo: { name: string; key: string }[] = [];
   // keyed by the path under the root, so MTCNN and FFHQ crops of one id never share an entry
@@ -292,10 +292,6 @@ function dot(a: Float32Array, b: Float32Array): { cos: number; dist: number } {
   return { cos: c, dist: d };
 }
 
-async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
-}
-
 async function scoreFile(
   plan: FilePlan,
   e: Embedded,
@@ -367,7 +363,7 @@ async function scoreFile(
     images: { folder: o.imagesDir },
     pairs: {
       file: list.file,
-      sha256: await sha256File(list.file),
+      sha256: await fileSha256(list.file),
       format: list.format,
       folds: list.folds,
       total: list.pairs.length,

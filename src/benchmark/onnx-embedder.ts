@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { UsageError } from '../util/errors.js';
 import type { Embedder, FlipRule, Preprocessing } from './embedder.js';
-import { fileSha256 } from './torch-embedder.js';
+import { fileSha256 } from '../util/hash.js';
 
 export interface OnnxEmbedderOptions {
   device?: 'auto' | 'cpu' | 'cuda';
@@ -133,6 +133,7 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
         ...(sidecar.source?.checkpoint ? { 'exported from': sidecar.source.checkpoint } : {}),
       },
       weightsKey: sha,
+      precision: 'fp32',
     },
     preprocessing,
     dim,

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { fileSha256 } from '../util/hash.js';
 import type { Embedder, EmbedderInfo, Preprocessing } from './embedder.js';
 import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
 
@@ -38,6 +37,7 @@ const CLOSE_GRACE_MS = 10_000;
 interface WorkerHeader {
   dim: number;
   device: string;
+  fp16: boolean;
   note: string;
   variant: string;
   depth: string;
@@ -47,13 +47,6 @@ interface WorkerHeader {
   torch: string;
   threads: number;
   gpu: string;
-}
-
-/** sha256 (hex) of a file, streamed: the released checkpoint is 1.1 GB. */
-export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 interface Pending {
@@ -93,6 +86,7 @@ export async function openTorchEmbedder(checkpoint: string, opts: TorchEmbedderO
       ...(header.note ? { note: header.note } : {}),
     },
     weightsKey: sha,
+    precision: header.fp16 ? 'fp16' : 'fp32',
   };
   return {
     info,

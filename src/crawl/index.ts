@@ -12,7 +12,7 @@ import { createDispatcher, fetchWithRetries, type FetchOptions, type RetryOption
 import { POLICY_ERRORS, type CrawlLine } from './record.js';
 import { HostScheduler } from './scheduler.js';
 import { checkImage } from './sniff.js';
-import { fileSha256, readCrawlStates, resumeAction, type PriorState } from './state.js';
+import { existingFileSha256, readCrawlStates, resumeAction, type PriorState } from './state.js';
 import { emptyCrawlSummary, finishCrawlSummary, type CrawlSummary } from './summary.js';
 import { CrawlLog, removeStale, storeImage } from './writer.js';
 
@@ -162,7 +162,7 @@ async function crawlOne(job: Job, record: EcafRecord, prior: PriorState | undefi
   const { layout, summary } = job;
   if (job.fetchOpts.signal?.aborted) return;
   if (action === 'verify') {
-    if ((await fileSha256(rawFile(layout, record.id, prior!.format!))) === prior!.sha256) {
+    if ((await existingFileSha256(rawFile(layout, record.id, prior!.format!))) === prior!.sha256) {
       summary.alreadyOk++;
       job.progress?.tick();
       return;

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { RAW_EXTENSIONS, type RawExtension } from '../dataset/layout.js';
+import { fileSha256 } from '../util/hash.js';
 import { readJsonl } from '../util/jsonl.js';
 import { type CrawlErrorCode, type CrawlLine, type CrawlStatus } from './record.js';
 
@@ -188,13 +187,11 @@ export function resumeAction(prior: PriorState | undefined, url: string, policy:
 }
 
 /** sha256 of a file, or undefined when it does not exist. */
-export async function fileSha256(file: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
+export async function existingFileSha256(file: string): Promise<string | undefined> {
   try {
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return await fileSha256(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return hash.digest('hex');
 }

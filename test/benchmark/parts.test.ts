@@ -69,7 +69,7 @@ describe('preprocess', () => {
 });
 
 describe('EmbeddingCache', () => {
-  const setting = { weightsKey: 'abc', preprocessing: { size: 2, mean: [0, 0, 0], std: [1, 1, 1], bgr: false, layout: 'nchw' } as Preprocessing, flip: true, flipRule: 'insightface' as const, dim: 3 };
+  const setting = { weightsKey: 'abc', precision: 'fp32' as const, preprocessing: { size: 2, mean: [0, 0, 0], std: [1, 1, 1], bgr: false, layout: 'nchw' } as Preprocessing, flip: true, flipRule: 'insightface' as const, dim: 3 };
   it('reads back what a previous run stored, per setting', async () => {
     const c1 = await EmbeddingCache.open(dir, setting);
     await c1.add(['a', 'b'], Float32Array.from([1, 2, 3, 4, 5, 6]));
@@ -81,6 +81,8 @@ describe('EmbeddingCache', () => {
     const other = await EmbeddingCache.open(dir, { ...setting, flip: false });
     expect(other.size).toBe(0);
     expect(other.dir).not.toBe(c2.dir);
+    const half = await EmbeddingCache.open(dir, { ...setting, precision: 'fp16' });
+    expect(half.size).toBe(0);
   });
   it('keys an image by name, size and modification time', async () => {
     const f = path.join(dir, 'x.jpg');

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
 
 /** A route answers one request; `hit` counts the requests this path has had, from 1. */
-export type Route = (req: http.IncomingMessage, res: http.ServerResponse, hit: number) => void | Promise<void>;
+export type Route = (req: http.IncomingMessage, res: http.ServerResponse, hit: number) => unknown; // handlers often end with `res.end()`, whose value is ignored
 
 /**
  * A real HTTP server on 127.0.0.1 whose routes misbehave on purpose (stalls, resets, short
