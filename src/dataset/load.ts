@@ -19,6 +19,8 @@ export interface DataJsonSummary {
   invalidCount: number;
   /** The first issues found (at most 1000), in file order. */
   issues: RecordIssue[];
+  /** How far the scan has gone: byte offset of the last entry read (for progress). */
+  bytesRead: number;
 }
 
 /** data.json breaks the rules: the CLI prints it and exits 2 before writing anything. */
@@ -66,6 +68,7 @@ export async function* iterateDataJson(file: string, summary?: DataJsonSummary):
   try {
     for await (const entry of streamTopLevel(file)) {
       s.total++;
+      s.bytesRead = entry.offset;
       const result = normalizeRecord(entry.value, entry.index, entry.key);
       if (!result.ok) {
         s.invalidCount++;
@@ -90,7 +93,7 @@ export async function* iterateDataJson(file: string, summary?: DataJsonSummary):
 }
 
 export function emptySummary(file: string): DataJsonSummary {
-  return { file, total: 0, valid: 0, invalidCount: 0, issues: [] };
+  return { file, total: 0, valid: 0, invalidCount: 0, issues: [], bytesRead: 0 };
 }
 
 /** Check every rule without keeping the records (a first pass before a streaming second one). */

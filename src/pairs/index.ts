@@ -16,6 +16,7 @@ export {
 } from './make.js';
 export { DEFAULT_MIN_AGE_GAP, GAP_BIN_YEARS } from './cross-age.js';
 export { checkPairFile, checkPairList, formatPairCheck, type PairCheckReport, type FoldSummary } from './check.js';
-export { loadPairInputs, readAlignedIds, type PairInputs } from './inputs.js';
+export { loadPairInputs, type PairInputs } from './inputs.js';
+export { readAlignedIds } from './aligned-ids.js';
 export { Prng } from './prng.js';
 export type { Histogram } from './stats.js';

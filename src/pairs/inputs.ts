@@ -1,8 +1,8 @@
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { datasetLayout } from '../dataset/layout.js';
 import { DataJsonError, emptySummary, iterateDataJson, type DataJsonSummary } from '../dataset/load.js';
-import { UsageError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
+import { AlignedIdFilter } from './aligned-ids.js';
 
 export const GENDER_UNKNOWN = 0;
 export const GENDER_MALE = 1;
@@ -45,97 +45,64 @@ export interface PairInputs {
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Where a line's id or status string starts, in the compact form JSON.stringify writes; -1 otherwise. */
-function fieldStart(text: string, key: string, from: number, to: number): number {
-  const i = text.indexOf(key, from);
-  return i >= 0 && i < to ? i + key.length : -1;
-}
-
-/**
- * Ids whose last landmarks.jsonl line says `ok`. A real line holds 68 landmark pairs: parsing a
- * million of them would dominate the run, so the id and status of a compact line (as align
- * writes it: `{"id":"...","status":"...",...}`) are cut out directly; other lines are parsed.
- * A line counts only when complete (ends with `}`): a killed writer can leave a torn last line.
- */
-export async function readAlignedIds(file: string): Promise<Set<string>> {
-  try {
-    await fs.access(file);
-  } catch {
-    throw new UsageError(`${file}: not found: pairs name aligned images only (run \`ecaf align\` first)`);
-  }
-  const ok = new Set<string>(); // adds and deletes in file order: the last line of an id decides
-  const state = (id: string, isOk: boolean): void => {
-    if (isOk) ok.add(id);
-    else ok.delete(id);
-  };
-  const onLine = (text: string, from: number, to: number): void => {
-    let end = to;
-    while (end > from && text.charCodeAt(end - 1) <= 0x20) end--;
-    if (end === from || text.charCodeAt(end - 1) !== 0x7d) return;
-    const i = fieldStart(text, '"id":"', from, end);
-    const j = i < 0 ? -1 : text.indexOf('"', i);
-    const s = fieldStart(text, '"status":"', from, end);
-    const id = j < 0 ? '' : text.slice(i, j);
-    if (i >= 0 && s >= 0 && !id.includes('\\')) {
-      state(id, text.startsWith('ok"', s));
-      return;
-    }
-    try {
-      const row = JSON.parse(text.slice(from, end)) as { id?: unknown; status?: unknown };
-      if (typeof row.id === 'string') state(row.id, row.status === 'ok');
-    } catch {
-      // a torn or foreign line: not a state
-    }
-  };
-  let rest = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const text = rest + (chunk as string);
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      onLine(text, from, nl);
-      from = nl + 1;
-    }
-    rest = text.slice(from);
-  }
-  onLine(rest, 0, rest.length);
-  return ok;
-}
-
 /** Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on invalid records unless skipInvalid. */
 export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean } = {}): Promise<PairInputs> {
   const layout = datasetLayout(root);
-  const aligned = await readAlignedIds(layout.landmarksLog);
-  const progress = opts.progress ? new Progress({ label: 'reading the aligned records of data.json', total: aligned.size, unit: 'rec' }) : undefined;
+  // landmarks.jsonl is scanned on the other core while this thread streams data.json
+  const aligned = await AlignedIdFilter.open(layout.landmarksLog);
+  const MB = 1 << 20;
+  const fileMb = Math.ceil((await fs.stat(layout.dataJson).catch(() => ({ size: 0 }))).size / MB);
+  const progress = opts.progress ? new Progress({ label: 'reading data.json', total: fileMb, unit: 'MB' }) : undefined;
   const summary = emptySummary(layout.dataJson);
+  const all: { ids: string[]; ident: number[]; ages: number[]; genders: number[]; groups: number[] } = { ids: [], ident: [], ages: [], genders: [], groups: [] };
   const identityIndex = new Map<string, number>();
-  const identityNames: string[] = [];
-  const ids: string[] = [];
-  const ident: number[] = [];
-  const ages: number[] = [];
-  const genders: number[] = [];
-  const groups: number[] = [];
+  const allIdentities: string[] = [];
   let lastIdentity = '';
   let lastK = -1;
-  for await (const r of iterateDataJson(layout.dataJson, summary)) {
-    if (!aligned.has(r.id)) continue;
-    // an identity's photos are usually listed together: skip the map lookup then
-    let k = r.identity === lastIdentity ? lastK : identityIndex.get(r.identity);
-    lastIdentity = r.identity;
-    if (k === undefined) {
-      k = identityNames.length;
-      identityIndex.set(r.identity, k);
-      identityNames.push(r.identity);
+  let mbRead = 0;
+  try {
+    for await (const r of iterateDataJson(layout.dataJson, summary)) {
+      // an identity's photos are usually listed together: skip the map lookup then
+      let k = r.identity === lastIdentity ? lastK : identityIndex.get(r.identity);
+      if (k === undefined) {
+        k = allIdentities.length;
+        identityIndex.set(r.identity, k);
+        allIdentities.push(r.identity);
+      }
+      lastIdentity = r.identity;
+      lastK = k;
+      if (progress && Math.floor(summary.bytesRead / MB) > mbRead) {
+        progress.tick(Math.floor(summary.bytesRead / MB) - mbRead);
+        mbRead = Math.floor(summary.bytesRead / MB);
+      }
+      aligned.add(r.id);
+      all.ids.push(r.id);
+      all.ident.push(k);
+      all.ages.push(r.age ?? NaN);
+      all.genders.push(r.gender === 'male' ? GENDER_MALE : r.gender === 'female' ? GENDER_FEMALE : GENDER_UNKNOWN);
+      all.groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
     }
-    lastK = k;
-    progress?.tick();
-    ids.push(r.id);
-    ident.push(k);
-    ages.push(r.age ?? NaN);
-    genders.push(r.gender === 'male' ? GENDER_MALE : r.gender === 'female' ? GENDER_FEMALE : GENDER_UNKNOWN);
-    groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
+    progress?.finish();
+    if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
+  } catch (err) {
+    await aligned.close();
+    throw err;
   }
-  progress?.finish();
-  if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
+  const keep = await aligned.flags();
+  // keep the aligned records, and only the identities that still have one (renumbered)
+  const newK = new Int32Array(allIdentities.length).fill(-1);
+  const identityNames: string[] = [];
+  const [ids, ident, ages, genders, groups]: [string[], number[], number[], number[], number[]] = [[], [], [], [], []];
+  for (let i = 0; i < all.ids.length; i++) {
+    if (!keep[i]) continue;
+    const k = all.ident[i]!;
+    if (newK[k] === -1) newK[k] = identityNames.push(allIdentities[k]!) - 1;
+    ids.push(all.ids[i]!);
+    ident.push(newK[k]!);
+    ages.push(all.ages[i]!);
+    genders.push(all.genders[i]!);
+    groups.push(all.groups[i]!);
+  }
 
   // identities by name, images by id within each: a fixed order whatever data.json's order
   const order = identityNames.map((_, k) => k).sort((x, y) => byCodeUnit(identityNames[x]!, identityNames[y]!));

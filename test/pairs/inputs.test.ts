@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadPairInputs, readAlignedIds } from '../../src/pairs/inputs.js';
+import { readAlignedIds } from '../../src/pairs/aligned-ids.js';
+import { loadPairInputs } from '../../src/pairs/inputs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeDataset } from './dataset.js';
 
@@ -36,8 +37,9 @@ describe('loadPairInputs', () => {
         { id: 'z_1', identity: 'Zed', age: 4.5 },
         { id: 'a_10', identity: 'Ann', gender: 'female' },
         { id: 'gone', identity: 'Ann' },
+        { id: 'b_1', identity: 'Bob', age: 30 }, // Bob has no aligned photo: no identity either
       ],
-      ['gone'],
+      ['gone', 'b_1'],
     );
     const inp = await loadPairInputs(dir);
     expect(inp.identities).toEqual(['Ann', 'Zed']);
@@ -47,14 +49,25 @@ describe('loadPairInputs', () => {
     expect([...inp.age]).toEqual([NaN, NaN, 4.5, 40]);
     expect([...inp.gender]).toEqual([2, 0, 0, 1]);
     expect([...inp.group]).toEqual([0, 1, 0, 0]);
-    expect([inp.records, inp.aligned]).toEqual([5, 4]);
+    expect([inp.records, inp.aligned]).toEqual([6, 4]);
     expect([...inp.personGender]).toEqual([2, 1]); // Ann: one female photo, one unknown; Zed: one male
-
   });
 
   it('refuses invalid records unless skipInvalid', async () => {
     await writeDataset(dir, [{ id: 'ok_1' }, { id: 'bad/1' }]);
     await expect(loadPairInputs(dir)).rejects.toThrow(/record 1 \(id "bad\/1"\): field "id"/);
     expect((await loadPairInputs(dir, { skipInvalid: true })).ids).toEqual(['ok_1']);
+  });
+
+  it('reads many records through the worker in batches, keeping file order per identity', async () => {
+    const n = 40000; // more than one batch of ids sent to the landmarks worker
+    const recs = Array.from({ length: n }, (_, i) => ({ id: `p${String(i % 997).padStart(4, '0')}_${String(i).padStart(6, '0')}` }));
+    const failed = recs.filter((_, i) => i % 3 === 0).map((r) => r.id);
+    const gone = new Set(failed);
+    await writeDataset(dir, recs, failed);
+    const inp = await loadPairInputs(dir);
+    const expected = recs.map((r) => r.id).filter((id) => !gone.has(id)).sort();
+    expect(inp.aligned).toBe(expected.length);
+    expect(inp.ids).toEqual(expected);
   });
 });
