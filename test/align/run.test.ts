@@ -9,7 +9,7 @@ import { ARCFACE_TEMPLATE_112 } from '../../src/align/template.js';
 import { DataJsonError } from '../../src/dataset/load.js';
 import { readJsonl, readLastStates } from '../../src/util/jsonl.js';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
-import { PACKAGE_ROOT } from '../../src/util/paths.js';
+import { ECAF_BIN } from '../helpers/cli.js';
 import { UsageError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { makeRoot, type RawPhoto } from './helpers.js';
@@ -119,7 +119,7 @@ async function countLines(root: string): Promise<number> {
 }
 
 describe('ecaf align (CLI, built)', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'ecaf.js'), 'align', ...args], { encoding: 'utf8' });
+  const cli = (args: string[]) => spawnSync(process.execPath, [ECAF_BIN, 'align', ...args], { encoding: 'utf8' });
 
   it('shows its flags and examples', () => {
     const r = cli(['--help']);
@@ -142,7 +142,7 @@ describe('ecaf align interrupted (CLI, built)', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `p_${i}`);
     await makeRoot(dir, ids.map((id) => ({ id, bytes: photo, crawlStatus: 'ok' as const })));
     const log = path.join(dir, 'image_data', 'landmarks.jsonl');
-    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'ecaf.js'), 'align', '--root', dir, '--workers', '1', '--ffhq-size', '128'], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [ECAF_BIN, 'align', '--root', dir, '--workers', '1', '--ffhq-size', '128'], { stdio: 'pipe' });
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // interrupt once two photos are logged
     for (let waited = 0; (await countLines(dir).catch(() => 0)) < 2; waited += 100) {

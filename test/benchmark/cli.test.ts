@@ -1,32 +1,15 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
-import { distFile, PACKAGE_ROOT } from '../../src/util/paths.js';
+import { ECAF_BIN, ensureBuilt, runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { makeRoot, makeTinyOnnx } from './fixtures.js';
-
-const run = promisify(execFile);
-const BIN = path.join(PACKAGE_ROOT, 'bin', 'ecaf.js');
-
-/** `node bin/ecaf.js ...` in a child process: its exit code and output. */
-async function ecaf(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => {
-  // the CLI runs from dist/: build it when a fresh clone has none
-  if (!existsSync(distFile('cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+  ensureBuilt();
   ({ dir, cleanup } = await tempDir('ecaf-benchmark-cli-'));
   makeTinyOnnx(dir);
   await makeRoot(path.join(dir, 'root'));
@@ -35,11 +18,11 @@ afterAll(() => cleanup());
 
 describe('ecaf benchmark and ecaf report (CLI, built)', () => {
   it('--help lists the flags with examples', async () => {
-    const r = await ecaf('benchmark', '--help');
+    const r = await runEcaf('benchmark', '--help');
     expect(r.code).toBe(0);
     for (const flag of ['--model', '--pairs', '--device', '--batch', '--images', '--flip', '--out', '--size', '--mean', '--std', '--bgr', '--folds', '--fp16']) expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('Examples:');
-    expect((await ecaf('report', '--help')).stdout).toContain('Examples:');
+    expect((await runEcaf('report', '--help')).stdout).toContain('Examples:');
   });
 
   it('exits 2 on bad input, naming what is wrong', async () => {
@@ -55,7 +38,7 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
       [['report', '--root', dir], /no reports under/],
     ];
     for (const [args, message] of cases) {
-      const r = await ecaf(...args);
+      const r = await runEcaf(...args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(message);
     }
@@ -63,10 +46,10 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
 
   it('scores a root and compares the reports', async () => {
     const root = path.join(dir, 'root');
-    const r = await ecaf('benchmark', '--root', root, '--model', path.join(dir, 'tiny.onnx'), '--device', 'cpu');
+    const r = await runEcaf('benchmark', '--root', root, '--model', path.join(dir, 'tiny.onnx'), '--device', 'cpu');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^children\.txt: accuracy \d+\.\d+% ± \d+\.\d+%, TAR@FAR=1e-3 .* rank-1 .* \(15 pairs\)\n {2}1 of 16 pairs skipped: 1 images missing under .*img_mtcnn\n {2}-> .*reports\/tiny\/children\n$/);
-    const rep = await ecaf('report', '--root', root);
+    const rep = await runEcaf('report', '--root', root);
     expect(rep.code).toBe(0);
     expect(rep.stdout).toContain('| [tiny/children](tiny/children/report.md) | tiny.onnx | children.txt |');
   });
@@ -83,7 +66,7 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
       if (i % 2) lines.push(`f${i - 1}.jpg f${i}.jpg ${i % 4 === 1 ? 1 : -1}`);
     }
     await fs.writeFile(path.join(root, 'image_pairs', 'demo.txt'), lines.join('\n') + '\n');
-    const child = spawn(process.execPath, [BIN, 'benchmark', '--root', root, '--model', 'builtin', '--batch', '2', '--folds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ECAF_BIN, 'benchmark', '--root', root, '--model', 'builtin', '--batch', '2', '--folds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on('data', (d: Buffer) => {

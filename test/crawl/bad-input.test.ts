@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crawl } from '../../src/crawl/index.js';
-import { PACKAGE_ROOT } from '../../src/util/paths.js';
+import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -47,9 +47,9 @@ describe('crawl refuses bad data.json with a clear error and writes nothing', ()
   });
 
   it('the CLI exits 2 naming the file, record and field; --help has examples', async () => {
-    if (!existsSync(path.join(PACKAGE_ROOT, 'dist/cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT });
+    ensureBuilt();
     await dataJson(cases[2]![1]);
-    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin/ecaf.js'), ...args], { encoding: 'utf8' });
+    const cli = (args: string[]) => spawnSync(process.execPath, [ECAF_BIN, ...args], { encoding: 'utf8' });
     const r = cli(['crawl', '--root', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(path.join(dir, 'image_data/data.json'));

@@ -1,8 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crawl, type CrawlOptions } from '../../src/crawl/index.js';
-import { PACKAGE_ROOT } from '../../src/util/paths.js';
+import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FaultServer, makeImage, serve } from './fault-server.js';
 import { crawlLines, lastStates, rawNames, writeData } from './helpers.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
     records.push([`person_${String(i).padStart(3, '0')}`, url]);
   }
   records.push(['gone_1', server.url('/img/gone.jpg')]); // a 404: failed in every run
-  if (!existsSync(path.join(PACKAGE_ROOT, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT });
+  ensureBuilt();
 });
 afterAll(async () => {
   await server.close();
@@ -40,7 +40,7 @@ const opts: Partial<CrawlOptions> = { allowPrivate: true, retries: 0, backoffMs:
 
 /** Run the CLI; resolves with its exit code once it exits (optionally signalled when crawl.jsonl has `killAt` lines). */
 function runCli(root: string, extra: string[] = [], kill?: { signal: NodeJS.Signals; atLines: number }): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
-  const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin/ecaf.js'), 'crawl', '--root', root, '--allow-private', '--concurrency', '4', '--per-host', '4', '--retries', '0', ...extra], {
+  const child = spawn(process.execPath, [ECAF_BIN, 'crawl', '--root', root, '--allow-private', '--concurrency', '4', '--per-host', '4', '--retries', '0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,30 +1,13 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { distFile, PACKAGE_ROOT } from '../../src/util/paths.js';
+import { ensureBuilt, runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { randomRecords, writeDataset } from './dataset.js';
-
-const run = promisify(execFile);
-
-/** `node bin/ecaf.js ...` in a child process: its exit code and output. */
-async function ecaf(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'ecaf.js'), ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => {
-  // the CLI runs from dist/: build it when a fresh clone has none
-  if (!existsSync(distFile('cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+  ensureBuilt();
   ({ dir, cleanup } = await tempDir('ecaf-pairs-cli-'));
   await writeDataset(dir, randomRecords(21, 300, 8));
 });
@@ -34,10 +17,10 @@ describe('ecaf pairs (CLI, built)', () => {
   it('gives byte-identical lists and sidecars in two processes, for both protocols', async () => {
     const args = (protocol: string, out: string) => ['pairs', '--root', dir, '--protocol', protocol, '--folds', '4', '--per-fold', '15', '--seed', '5', '--out', path.join(dir, out)];
     const results = await Promise.all([
-      ecaf(...args('cross-age', 'x1.txt')),
-      ecaf(...args('cross-age', 'x2.txt')),
-      ecaf(...args('children', 'c1.txt')),
-      ecaf(...args('children', 'c2.txt')),
+      runEcaf(...args('cross-age', 'x1.txt')),
+      runEcaf(...args('cross-age', 'x2.txt')),
+      runEcaf(...args('children', 'c1.txt')),
+      runEcaf(...args('children', 'c2.txt')),
     ]);
     for (const r of results) {
       expect(r.code).toBe(0);
@@ -56,7 +39,7 @@ describe('ecaf pairs (CLI, built)', () => {
   });
 
   it('exits 2 with what the data allows when it cannot fill the request', async () => {
-    const r = await ecaf('pairs', '--root', dir, '--protocol', 'children', '--per-fold', '100000');
+    const r = await runEcaf('pairs', '--root', dir, '--protocol', 'children', '--per-fold', '100000');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^ecaf: children: not enough data for 10 folds x \(100000 positive \+ 100000 negative pairs\): the data allows \d+ \+ \d+ per fold/m);
   });
@@ -70,7 +53,7 @@ describe('ecaf pairs check (CLI, built): exit codes', () => {
     await writeFile(good, 'a.jpg b.jpg 1\nc.jpg d.jpg -1\n');
     await writeFile(bad, 'a.jpg b.jpg 1\nb.jpg a.jpg 1\nc.jpg d.jpg -1\ne.jpg f.jpg -1\n');
     await writeFile(broken, 'a.jpg b.jpg 1\nc.jpg d.jpg maybe\n');
-    const [ok, problems, unreadable] = await Promise.all([ecaf('pairs', 'check', good, '--folds', '1'), ecaf('pairs', 'check', bad, '--folds', '2'), ecaf('pairs', 'check', broken)]);
+    const [ok, problems, unreadable] = await Promise.all([runEcaf('pairs', 'check', good, '--folds', '1'), runEcaf('pairs', 'check', bad, '--folds', '2'), runEcaf('pairs', 'check', broken)]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/ecaf list, 2 pairs \(1 positive, 1 negative\) in 1 fold, 4 images\n[\s\S]*\nvalid\n$/);
     expect(problems.code).toBe(1);

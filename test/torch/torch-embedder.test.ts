@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { packageFile } from '../../src/util/paths.js';
+import { ECAF_BIN } from '../helpers/cli.js';
 import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
 import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
@@ -80,7 +80,7 @@ maybe(`PyTorch checkpoints through the worker${NO_TORCH_NOTE}`, () => {
   test('ecaf export-onnx: onnxruntime-node runs the model with a dynamic batch, cosine >= 0.9999 with torch', async () => {
     const ckpt = path.join(dir, 'released-ir34.pth');
     const out = path.join(dir, 'onnx', 'released-ir34.onnx');
-    const cli = await run(process.execPath, [packageFile('bin/ecaf.js'), 'export-onnx', ckpt, out]);
+    const cli = await run(process.execPath, [ECAF_BIN, 'export-onnx', ckpt, out]);
     expect(cli.stdout).toContain("input 'input' [batch, 3, 112, 112]");
     const sidecar = JSON.parse(await readFile(`${out}.json`, 'utf8')) as { flipRule: string; source: { depth: string } };
     expect(sidecar).toMatchObject({ flipRule: 'mtlface', source: { depth: 'ir34', variant: 'released' } });
