@@ -74,7 +74,7 @@ export class AlignedIdFilter {
   private batch: string[] = [];
   private readonly answers: Promise<Uint8Array>[] = [];
   private readonly waiting: ((flags: Uint8Array) => void)[] = [];
-  private failure: Promise<never>;
+  private readonly failure: Promise<never>;
 
   private constructor(file: string) {
     this.worker = new Worker(distFile('pairs/aligned-ids-worker.js'), { workerData: file });
