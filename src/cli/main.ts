@@ -12,8 +12,8 @@ import { reportCommand } from './report.js';
 import { sheetCommand } from './sheet.js';
 import { demoCommand } from './demo.js';
 
-/** Every subcommand, in the order `ecaf --help` lists them. */
-const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, exportOnnxCommand, pairsCommand, alignCommand, benchmarkCommand, reportCommand, sheetCommand, demoCommand];
+/** Every subcommand, in pipeline order: the order `ecaf --help` lists them. */
+const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, alignCommand, pairsCommand, benchmarkCommand, reportCommand, exportOnnxCommand, sheetCommand, demoCommand];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
