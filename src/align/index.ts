@@ -37,6 +37,8 @@ export interface AlignOptions {
   workers?: number;
   /** Redo ids already aligned. */
   force?: boolean;
+  /** Try again the no_face and decode_error ids whose photo has not changed. */
+  retryFailed?: boolean;
   /** Go on with the valid records of a data.json with invalid ones. */
   skipInvalid?: boolean;
   /** `--ffhq-fast`: transform straight at the output size, skipping FFHQ's 4x step. */
@@ -56,6 +58,8 @@ export interface AlignSummary {
   /** Photos aligned in this run, and ids skipped because they were already aligned. */
   alignedNow: number;
   alreadyDone: number;
+  /** no_face and decode_error results of earlier runs kept because nothing changed (--retry-failed redoes them). */
+  keptFailures: number;
   /** Photos sent to the detector/warps in this run (all outcomes). */
   processed: number;
   /** ok records by where their landmarks came from. */
@@ -108,6 +112,13 @@ async function rawFilesById(layout: DatasetLayout): Promise<Map<string, string[]
 
 const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
+/** What a no_face or decode_error result was computed from: the photo file and the record's face rectangle. */
+async function photoKey(file: string, rec: EcafRecord): Promise<string> {
+  const st = await fs.stat(file);
+  const r = rec.faceRectangle;
+  return `${st.size}:${Math.round(st.mtimeMs)}${r ? `:${r.left},${r.top},${r.width},${r.height}` : ''}`;
+}
+
 function sameOverride(line: LandmarksLine, o: LandmarkOverride): boolean {
   if (o.landmarks68) return JSON.stringify(line.landmarks68) === JSON.stringify(o.landmarks68.map(roundPoint));
   return line.landmarks68 === undefined && JSON.stringify(line.points5) === JSON.stringify(o.points5!.map(roundPoint));
@@ -136,7 +147,9 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const state = new Map<string, LandmarksLine>();
   const newLines: LandmarksLine[] = [];
   const tasks: AlignTask[] = [];
+  const photoKeys = new Map<string, string>();
   let alreadyDone = 0;
+  let keptFailures = 0;
   for (const rec of records) {
     const prev = previous.get(rec.id);
     const override = overrides.get(rec.id);
@@ -152,6 +165,15 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
       if (options.force || prev?.status !== 'missing_image' || prev.error !== line.error) newLines.push(line);
       continue;
     }
+    const key = await photoKey(file, rec);
+    // a photo that gave no face (or did not decode) gives the same again unless something changed
+    const failedBefore = prev?.status === 'no_face' || prev?.status === 'decode_error';
+    if (!options.force && !options.retryFailed && failedBefore && !override && prev.source !== 'override' && prev.photo_key === key) {
+      keptFailures++;
+      state.set(rec.id, prev);
+      continue;
+    }
+    photoKeys.set(rec.id, key);
     tasks.push({
       id: rec.id,
       file,
@@ -196,6 +218,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
             const line: LandmarksLine = { id: task.id, status: 'decode_error', source: task.override ? 'override' : 'detector', error: err.message, time: new Date().toISOString() };
             outcome = { line, timings: emptyTimings() };
           }
+          if (outcome.line.status !== 'ok') outcome.line.photo_key = photoKeys.get(task.id);
           await appender.append([outcome.line]);
           state.set(task.id, outcome.line);
           processed++;
@@ -237,6 +260,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     counts,
     alignedNow: tally.ok,
     alreadyDone,
+    keptFailures,
     processed,
     sources,
     facesFound,
@@ -290,6 +314,9 @@ export function formatAlignSummary(s: AlignSummary): string {
         `(${(s.processed / s.wallSeconds).toFixed(2)} photos/s, start-up ${s.startupSeconds.toFixed(1)} s, ${s.facesFound} faces found); per photo: decode ${per(t.decode)}, ` +
         `detection ${per(t.detect)}, landmarks ${per(t.landmarks)}, ffhq ${per(t.ffhq)}, mtcnn ${per(t.mtcnn)}, encode+write ${per(t.write)}`,
     );
+  }
+  if (s.keptFailures > 0) {
+    lines.push(`  ${s.keptFailures} no_face/decode_error result${s.keptFailures === 1 ? '' : 's'} of earlier runs kept: photo and face rectangle unchanged (--retry-failed tries them again)`);
   }
   if (s.noFace.length) lines.push(`  no face found (${s.noFace.length}): ${list(s.noFace)}`);
   if (s.decodeErrors.length) lines.push(`  decode errors (${s.decodeErrors.length}): ${list(s.decodeErrors.map((e) => `${e.id} (${e.error})`), 10)}`);

@@ -10,6 +10,7 @@ interface AlignArgs {
   mtcnnSize: number;
   workers: number;
   force: boolean;
+  retryFailed: boolean;
   skipInvalid: boolean;
   ffhqFast: boolean;
 }
@@ -25,6 +26,7 @@ export const alignCommand: EcafCommand = {
         'mtcnn-size': { type: 'number', default: 112, describe: 'side of the 5-point aligned JPEGs (template scaled as insightface does)' },
         workers: { type: 'number', default: os.availableParallelism(), describe: 'worker threads, one face-api model copy each' },
         force: { type: 'boolean', default: false, describe: 'redo ids already aligned' },
+        'retry-failed': { type: 'boolean', default: false, describe: 'try again the no_face and decode_error ids whose photo has not changed (kept by default)' },
         'skip-invalid': { type: 'boolean', default: false, describe: 'go on with the valid records when data.json has invalid ones' },
         'ffhq-fast': { type: 'boolean', default: false, describe: "skip FFHQ's 4x transform step: faster, not the published procedure (aliases faces larger than the output)" },
       })
@@ -40,6 +42,7 @@ export const alignCommand: EcafCommand = {
         mtcnnSize: intArg('mtcnn-size', args.mtcnnSize, 16, 4096),
         workers: intArg('workers', args.workers, 1, 256),
         force: args.force,
+        retryFailed: args.retryFailed,
         skipInvalid: args.skipInvalid,
         ffhqFast: args.ffhqFast,
         signal,

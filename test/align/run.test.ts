@@ -78,12 +78,20 @@ describe('align run: statuses, bad input, resume, override', () => {
       expect([ffhq.width, ffhq.height, ffhq.format, mtcnn.width, mtcnn.height, mtcnn.format]).toEqual([128, 128, 'png', 112, 112, 'jpeg']);
     }
 
-    // rerun: aligned ids are skipped, failures retried, the missing ones not logged again
+    // rerun: aligned ids and unchanged failures are kept, the missing ones not logged again
     const before = await countLines(dir);
     const second = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false });
-    expect(second).toMatchObject({ alreadyDone: 2, alignedNow: 0, processed: 5 });
+    expect(second).toMatchObject({ alreadyDone: 2, keptFailures: 5, alignedNow: 0, processed: 0 });
     expect(second.counts).toEqual(first.counts);
+    expect(await countLines(dir)).toBe(before);
+    expect(formatAlignSummary(second)).toMatch(/5 no_face\/decode_error results of earlier runs kept: .*--retry-failed/);
+    // --retry-failed tries them all again; a replaced photo is tried again without it
+    const retried = await align({ root: dir, workers: 1, ffhqSize: 128, retryFailed: true, progress: false });
+    expect(retried).toMatchObject({ alreadyDone: 2, keptFailures: 0, processed: 5 });
+    expect(retried.counts).toEqual(first.counts);
     expect(await countLines(dir)).toBe(before + 5);
+    await writeFile(path.join(dir, 'image_data', 'raw', 'dot.png'), await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).png().toBuffer());
+    expect(await align({ root: dir, workers: 1, ffhqSize: 128, progress: false })).toMatchObject({ keptFailures: 4, processed: 1 });
 
     // a changed override redoes that id only; a new size redoes all
     await writeFile(overrideFile, JSON.stringify({ manual: { points5: placed.map(([x, y]) => [x + 2, y]) } }));
