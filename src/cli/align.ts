@@ -32,6 +32,7 @@ export const alignCommand: EcafCommand = {
       })
       .example('ecaf align --root ecaf', 'align every crawled photo of ecaf/ (a rerun skips what is done)')
       .example('ecaf align --root ecaf --ffhq-size 512 --workers 4', 'FFHQ crops at 512x512 with 4 workers')
+      .example('ecaf align --root ecaf --retry-failed', 'also try again the photos that gave no face or did not decode, though unchanged')
       .example('ecaf align --root ecaf --force', 'redo every photo, also those already aligned (an edited landmarks-override.json needs no --force)'),
   handler: async (args: AlignArgs) => {
     const { signal, dispose } = interruptSignal();
