@@ -72,8 +72,16 @@ export async function positionAt(file: string, offset: number): Promise<{ line: 
   }
 }
 
-/** Entries are parsed one at a time as they are consumed, so parsed records die young (no promotion to the old heap). */
+/** The entries one at a time (see streamTopLevelBatches). */
 export async function* streamTopLevel(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry> {
+  for await (const batch of streamTopLevelBatches(file, onForm)) yield* batch;
+}
+
+/**
+ * The entries of each read (1 MB of the file) as one batch: a consumer of a million records
+ * pays the async iteration per batch, not per record. A batch's records are the only ones alive.
+ */
+export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry[]> {
   let state: S = S.Start;
   let form: TopLevelForm = 'array';
   let close = 0x5d; // the closing bracket of the top-level form
@@ -89,6 +97,7 @@ export async function* streamTopLevel(file: string, onForm?: (form: TopLevelForm
   let keyStart = 0;
   let base = 0; // byte offset of the current chunk
   let errorAt: { offset: number; detail: string } | undefined;
+  let batch: TopLevelEntry[] = [];
 
   const fail = (offset: number, detail: string): never => {
     errorAt = { offset, detail };
@@ -282,9 +291,12 @@ export async function* streamTopLevel(file: string, onForm?: (form: TopLevelForm
           i++;
         }
         if (found === undefined) break;
-        const entry: TopLevelEntry = found;
+        batch.push(found);
         found = undefined;
-        yield entry;
+      }
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
       }
       if (collecting) parts.push(Buffer.from(chunk.subarray(begin))); // a copy: the buffer is read into again
       base += n;
