@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crawl, type CrawlOptions } from '../../src/crawl/index.js';
+import { createDispatcher, fetchOnce } from '../../src/crawl/fetch.js';
 import { USER_AGENT } from '../../src/version.js';
 import { tempDir } from '../helpers/tmp.js';
 import { claimedPng, FaultServer, makeImage, serve } from './fault-server.js';
@@ -187,6 +188,26 @@ describe('crawl: each fault ends in the right crawl.jsonl state', () => {
     const byName = url.replace('127.0.0.1', 'localhost');
     expect((await crawlOne(byName, { allowPrivate: false })).state).toMatchObject({ status: 'skipped', error: 'blocked_address' });
     expect(server.hits('/private.jpg')).toBe(0);
+  });
+
+  it('checks every redirect hop: a redirect to a private address is refused before any request to it', async () => {
+    // the first hop is reached by name through a pool without the DNS guard (a stand-in for a public
+    // host: there is no other address here); the redirect targets are literal private addresses
+    const dispatcher = createDispatcher({ perHost: 2, timeoutMs: 2000, allowPrivate: true });
+    const opts = { dispatcher, timeoutMs: 2000, maxBytes: 1 << 20, allowPrivate: false, ignoreRobotsTag: false };
+    server.route('/target.jpg', serve(jpeg));
+    const toLoopback = server.route('/to-loopback', (_q, res) => res.writeHead(302, { location: server.url('/target.jpg') }).end());
+    const toLan = server.route('/to-lan', (_q, res) => res.writeHead(301, { location: 'http://10.1.2.3/a.jpg' }).end());
+    try {
+      for (const [url, target] of [[toLoopback, server.url('/target.jpg')], [toLan, 'http://10.1.2.3/a.jpg']] as const) {
+        const r = await fetchOnce(url.replace('127.0.0.1', 'localhost'), opts);
+        expect(r).toMatchObject({ ok: false, error: 'blocked_address', finalUrl: target });
+      }
+      expect(server.hits('/to-loopback')).toBe(1);
+      expect(server.hits('/target.jpg')).toBe(0);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it('crawls a data.json in the object form (keys are the ids)', async () => {
