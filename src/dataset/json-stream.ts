@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 /**
  * Streams the top-level entries of a JSON array or object without holding the file in memory:
  * each element's bytes are cut out by a byte scanner and parsed alone, so a 1,000,000-record
- * data.json costs the memory of one read (1 MB) of records, and a syntax error is reported with line and column.
+ * data.json costs the memory of one record, and a syntax error is reported with line and column.
  * The scanner jumps through strings with indexOf and tracks byte offsets only: lines and
  * columns are worked out from the file when an error needs them.
  */
@@ -160,7 +160,7 @@ export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLe
         const value = parseAt(cut(chunk, begin, end), start);
         found = key === undefined ? { index: index++, value, offset: start } : { index: index++, key, value, offset: start };
       };
-      // scan entry after entry through this read; the batch is handed over at its end
+      // scan to the next entry, hand it over, go on: one parsed record alive at a time
       for (;;) {
         while (i < n && found === undefined) {
           const b = chunk[i]!;
