@@ -2,4 +2,4 @@ export * from './record.js';
 export * from './layout.js';
 export * from './normalize.js';
 export * from './load.js';
-export { streamTopLevel, streamTopLevelBatches, locateJsonError, JsonSyntaxError, type TopLevelEntry } from './json-stream.js';
+export { streamTopLevel, locateJsonError, JsonSyntaxError, type TopLevelEntry } from './json-stream.js';

@@ -72,16 +72,8 @@ export async function positionAt(file: string, offset: number): Promise<{ line: 
   }
 }
 
-/** The entries one at a time (see streamTopLevelBatches). */
+/** Entries are parsed one at a time as they are consumed, so parsed records die young (no promotion to the old heap). */
 export async function* streamTopLevel(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry> {
-  for await (const batch of streamTopLevelBatches(file, onForm)) yield* batch;
-}
-
-/**
- * The entries of each read (1 MB of the file) as one batch: a consumer of a million records
- * pays the async iteration per batch, not per record. A batch's records are the only ones alive.
- */
-export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLevelForm) => void): AsyncGenerator<TopLevelEntry[]> {
   let state: S = S.Start;
   let form: TopLevelForm = 'array';
   let close = 0x5d; // the closing bracket of the top-level form
@@ -97,7 +89,6 @@ export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLe
   let keyStart = 0;
   let base = 0; // byte offset of the current chunk
   let errorAt: { offset: number; detail: string } | undefined;
-  let batch: TopLevelEntry[] = [];
 
   const fail = (offset: number, detail: string): never => {
     errorAt = { offset, detail };
@@ -291,12 +282,9 @@ export async function* streamTopLevelBatches(file: string, onForm?: (form: TopLe
           i++;
         }
         if (found === undefined) break;
-        batch.push(found);
+        const entry: TopLevelEntry = found;
         found = undefined;
-      }
-      if (batch.length > 0) {
-        yield batch;
-        batch = [];
+        yield entry;
       }
       if (collecting) parts.push(Buffer.from(chunk.subarray(begin))); // a copy: the buffer is read into again
       base += n;

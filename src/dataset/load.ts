@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { UsageError } from '../util/errors.js';
-import { streamTopLevelBatches, JsonSyntaxError } from './json-stream.js';
+import { streamTopLevel, JsonSyntaxError } from './json-stream.js';
 import { normalizeRecord } from './normalize.js';
 import { formatIssue, type EcafRecord, type RecordIssue } from './record.js';
 
@@ -56,14 +56,9 @@ async function ensureReadable(file: string): Promise<void> {
 
 /**
  * One streaming pass over data.json: yields each valid record (later duplicates of an id are
- * invalid) and fills `summary` as it goes. Memory: one batch of records plus the set of ids.
+ * invalid) and fills `summary` as it goes. Memory: one record plus the set of ids.
  */
 export async function* iterateDataJson(file: string, summary?: DataJsonSummary): AsyncGenerator<EcafRecord> {
-  for await (const batch of iterateDataJsonBatches(file, summary)) yield* batch;
-}
-
-/** iterateDataJson a batch (1 MB of the file) at a time: for the callers that go through millions of records. */
-export async function* iterateDataJsonBatches(file: string, summary?: DataJsonSummary): AsyncGenerator<EcafRecord[]> {
   await ensureReadable(file);
   const s: DataJsonSummary = summary ?? emptySummary(file);
   const seen = new Map<string, number>();
@@ -71,29 +66,25 @@ export async function* iterateDataJsonBatches(file: string, summary?: DataJsonSu
     if (s.issues.length < MAX_KEPT_ISSUES) s.issues.push(issue);
   };
   try {
-    for await (const entries of streamTopLevelBatches(file)) {
-      const valid: EcafRecord[] = [];
-      for (const entry of entries) {
-        s.total++;
-        const result = normalizeRecord(entry.value, entry.index, entry.key);
-        if (!result.ok) {
-          s.invalidCount++;
-          result.issues.forEach(note);
-          continue;
-        }
-        const { record } = result;
-        const firstIndex = seen.get(record.id);
-        if (firstIndex !== undefined) {
-          s.invalidCount++;
-          note({ index: record.index, id: record.id, field: 'id', message: `duplicate id (first used by record ${firstIndex})` });
-          continue;
-        }
-        seen.set(record.id, record.index);
-        s.valid++;
-        valid.push(record);
+    for await (const entry of streamTopLevel(file)) {
+      s.total++;
+      s.bytesRead = entry.offset;
+      const result = normalizeRecord(entry.value, entry.index, entry.key);
+      if (!result.ok) {
+        s.invalidCount++;
+        result.issues.forEach(note);
+        continue;
       }
-      s.bytesRead = entries[entries.length - 1]!.offset;
-      yield valid;
+      const { record } = result;
+      const firstIndex = seen.get(record.id);
+      if (firstIndex !== undefined) {
+        s.invalidCount++;
+        note({ index: record.index, id: record.id, field: 'id', message: `duplicate id (first used by record ${firstIndex})` });
+        continue;
+      }
+      seen.set(record.id, record.index);
+      s.valid++;
+      yield record;
     }
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw new UsageError(err.message);
@@ -108,7 +99,7 @@ export function emptySummary(file: string): DataJsonSummary {
 /** Check every rule without keeping the records (a first pass before a streaming second one). */
 export async function validateDataJson(file: string): Promise<DataJsonSummary> {
   const summary = emptySummary(file);
-  for await (const _batch of iterateDataJsonBatches(file, summary)) {
+  for await (const _record of iterateDataJson(file, summary)) {
     // counting only
   }
   return summary;
@@ -128,7 +119,7 @@ export interface LoadedData {
 export async function loadDataJson(file: string, opts: LoadOptions = {}): Promise<LoadedData> {
   const summary = emptySummary(file);
   const records: EcafRecord[] = [];
-  for await (const batch of iterateDataJsonBatches(file, summary)) for (const r of batch) records.push(r);
+  for await (const record of iterateDataJson(file, summary)) records.push(record);
   if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
   return { records, summary };
 }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { datasetLayout } from '../dataset/layout.js';
-import { DataJsonError, emptySummary, iterateDataJsonBatches, type DataJsonSummary } from '../dataset/load.js';
+import { DataJsonError, emptySummary, iterateDataJson, type DataJsonSummary } from '../dataset/load.js';
 import { Progress } from '../util/progress.js';
 import { AlignedIdFilter } from './aligned-ids.js';
 
@@ -61,28 +61,26 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
   let lastK = -1;
   let mbRead = 0;
   try {
-    for await (const batch of iterateDataJsonBatches(layout.dataJson, summary)) {
-      for (const r of batch) {
-        // an identity's photos are usually listed together: skip the map lookup then
-        let k = r.identity === lastIdentity ? lastK : identityIndex.get(r.identity);
-        if (k === undefined) {
-          k = allIdentities.length;
-          identityIndex.set(r.identity, k);
-          allIdentities.push(r.identity);
-        }
-        lastIdentity = r.identity;
-        lastK = k;
-        aligned.add(r.id);
-        all.ids.push(r.id);
-        all.ident.push(k);
-        all.ages.push(r.age ?? NaN);
-        all.genders.push(r.gender === 'male' ? GENDER_MALE : r.gender === 'female' ? GENDER_FEMALE : GENDER_UNKNOWN);
-        all.groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
+    for await (const r of iterateDataJson(layout.dataJson, summary)) {
+      // an identity's photos are usually listed together: skip the map lookup then
+      let k = r.identity === lastIdentity ? lastK : identityIndex.get(r.identity);
+      if (k === undefined) {
+        k = allIdentities.length;
+        identityIndex.set(r.identity, k);
+        allIdentities.push(r.identity);
       }
+      lastIdentity = r.identity;
+      lastK = k;
       if (progress && Math.floor(summary.bytesRead / MB) > mbRead) {
         progress.tick(Math.floor(summary.bytesRead / MB) - mbRead);
         mbRead = Math.floor(summary.bytesRead / MB);
       }
+      aligned.add(r.id);
+      all.ids.push(r.id);
+      all.ident.push(k);
+      all.ages.push(r.age ?? NaN);
+      all.genders.push(r.gender === 'male' ? GENDER_MALE : r.gender === 'female' ? GENDER_FEMALE : GENDER_UNKNOWN);
+      all.groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
     }
     progress?.finish();
     if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
