@@ -3,3 +3,4 @@ export * from './layout.js';
 export * from './normalize.js';
 export * from './load.js';
 export { streamTopLevel, locateJsonError, JsonSyntaxError, type TopLevelEntry } from './json-stream.js';
+export * from './names.js';

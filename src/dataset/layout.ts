@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { alignedFileName } from './names.js';
 
 /** The ECAF dataset root: every stage reads the previous stage's output from these paths. */
 export interface DatasetLayout {
@@ -40,6 +41,6 @@ export function datasetLayout(root: string): DatasetLayout {
 export const RAW_EXTENSIONS = ['jpg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const;
 export type RawExtension = (typeof RAW_EXTENSIONS)[number];
 
-export const ffhqFile = (layout: DatasetLayout, id: string): string => path.join(layout.ffhq, `${id}.png`);
-export const mtcnnFile = (layout: DatasetLayout, id: string): string => path.join(layout.mtcnn, `${id}.jpg`);
+export const ffhqFile = (layout: DatasetLayout, id: string): string => path.join(layout.ffhq, alignedFileName(id, 'ffhq'));
+export const mtcnnFile = (layout: DatasetLayout, id: string): string => path.join(layout.mtcnn, alignedFileName(id, 'mtcnn'));
 export const rawFile = (layout: DatasetLayout, id: string, ext: RawExtension): string => path.join(layout.raw, `${id}.${ext}`);
