@@ -1,9 +1,7 @@
 import path from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
 import type { AgeGapResult } from './age-gap.js';
 import type { EmbedderInfo, Preprocessing } from './embedder.js';
 import type { IdentificationResult } from './identification.js';
-import { rocSvg } from './roc-svg.js';
 
 /** report.json: everything one benchmark run of one model on one pair file measured. */
 export interface BenchmarkReport {
@@ -73,9 +71,6 @@ export function scoresCsv(rows: readonly ScoreRow[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Short label of a report in its plot's title. */
-const reportLabel = (r: BenchmarkReport): string => `${r.model.model} / ${path.basename(r.pairs.file)}`;
-
 export function reportMarkdown(r: BenchmarkReport): string {
   const lines = [
     `# ${r.model.model} on ${path.basename(r.pairs.file)}`,
@@ -125,15 +120,6 @@ export function reportMarkdown(r: BenchmarkReport): string {
     );
   }
   return lines.join('\n') + '\n';
-}
-
-/** Write report.json, report.md, scores.csv and roc.svg into `dir`, each atomically. */
-export async function writeReportFiles(dir: string, r: BenchmarkReport, rows: readonly ScoreRow[]): Promise<void> {
-  await writeFileAtomic(path.join(dir, 'scores.csv'), scoresCsv(rows));
-  await writeFileAtomic(path.join(dir, 'roc.svg'), rocSvg([{ label: r.model.model, far: r.roc.far, tar: r.roc.tar }], `ROC: ${reportLabel(r)}`));
-  await writeFileAtomic(path.join(dir, 'report.md'), reportMarkdown(r));
-  // report.json last: its presence means the folder is complete
-  await writeFileAtomic(path.join(dir, 'report.json'), JSON.stringify(r, null, 2) + '\n');
 }
 
 /** The few lines the CLI prints per pair file. */

@@ -282,25 +282,31 @@ export function parsePairText(text: string, file: string, opts: ParseOptions = {
 /** The `.json` sidecar that `ecaf pairs` writes beside `<name>.txt`. */
 export const sidecarPath = (file: string): string => path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.json`);
 
-/** Fold size an ecaf list's sidecar gives, if there is a sidecar. */
-async function sidecarFoldSize(file: string): Promise<number | undefined> {
+/**
+ * The parsed `.json` sidecar beside pair file `file`, or undefined when there is none; an
+ * unreadable or invalid one is a PairFileError naming the sidecar.
+ */
+export async function readPairSidecar(file: string): Promise<unknown> {
   const side = sidecarPath(file);
   let text: string;
   try {
     text = await fs.readFile(side, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw new PairFileError(side, undefined, `cannot read the sidecar of ${path.basename(file)}: ${(err as Error).message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new PairFileError(side, undefined, `sidecar of ${path.basename(file)} is not valid JSON: ${(err as Error).message}`);
   }
-  const size = (json as { foldSize?: unknown } | null)?.foldSize;
-  if (size === undefined) return undefined; // a JSON file of the same name that is not our sidecar
-  if (typeof size !== 'number') throw new PairFileError(side, undefined, `sidecar of ${path.basename(file)}: "foldSize" must be a number`);
+}
+
+/** Fold size an ecaf list's sidecar gives, if there is a sidecar. */
+async function sidecarFoldSize(file: string): Promise<number | undefined> {
+  const size = ((await readPairSidecar(file)) as { foldSize?: unknown } | null | undefined)?.foldSize;
+  if (size === undefined) return undefined; // no sidecar, or a JSON file of the same name that is not ours
+  if (typeof size !== 'number') throw new PairFileError(sidecarPath(file), undefined, `sidecar of ${path.basename(file)}: "foldSize" must be a number`);
   return size;
 }
 

@@ -1,0 +1,212 @@
+import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { InterruptedError, UsageError } from '../util/errors.js';
+import { Progress } from '../util/progress.js';
+import { EmbeddingCache, imageKey } from './cache.js';
+import type { Embedder, Preprocessing } from './embedder.js';
+import { combineViews } from './flip.js';
+import type { ImageToEmbed } from './plan.js';
+import { loadFace, tensorLength, writeTensor } from './preprocess.js';
+
+export interface EmbedOptions {
+  /** Flip test-time augmentation. */
+  flip: boolean;
+  /** Images per model call (each with its mirror image when flip is on); default 32. */
+  batch?: number;
+  /** Progress lines on stderr (default true). */
+  progress?: boolean;
+  signal?: AbortSignal;
+  /** The root's embedding cache folder; cache keys are image paths relative to its parent (the root). */
+  cacheRoot: string;
+}
+
+export interface EmbedStats {
+  /** Images this run embedded; the rest came from the cache. */
+  embedded: number;
+  fromCache: number;
+  seconds: number;
+  /** Of `seconds`, the time spent waiting for the model. */
+  modelSeconds: number;
+}
+
+/**
+ * Per-image outputs, a struct of arrays aligned with `images` (the request): a further
+ * per-image output sits beside `vectors` as one more array of the same length.
+ */
+export interface Embeddings {
+  images: readonly ImageToEmbed[];
+  /** Position of each image name in `images`. */
+  index: ReadonlyMap<string, number>;
+  dim: number;
+  /** Unit embedding of each image; undefined where its file is missing. */
+  vectors: (Float32Array | undefined)[];
+  stats: EmbedStats;
+}
+
+const DEFAULT_BATCH = 32;
+/** Cached embeddings are written in chunks of at least this many images. */
+const CACHE_FLUSH_IMAGES = 512;
+/** Images decoded at once (sharp works on libuv's thread pool). */
+const DECODE_CONCURRENCY = 4;
+/** fs.stat calls in flight at once while keying the images. */
+const STAT_CONCURRENCY = 64;
+
+/** The unit embedding of image `name`, if it was found. */
+export function embeddingOf(e: Embeddings, name: string): Float32Array | undefined {
+  const i = e.index.get(name);
+  return i === undefined ? undefined : e.vectors[i];
+}
+
+/**
+ * Unit embeddings of `images`: cached ones read back, the rest decoded and preprocessed once,
+ * run in batches (the next batch decodes while the model runs), combined with their mirror
+ * images, and cached as they finish. Throws InterruptedError when `signal` stops it (what is
+ * done stays cached) and UsageError for an image that does not decode.
+ */
+export async function embedImages(embedder: Embedder, images: readonly ImageToEmbed[], o: EmbedOptions): Promise<Embeddings> {
+  const cache = await EmbeddingCache.open(o.cacheRoot, {
+    weightsKey: embedder.info.weightsKey,
+    precision: embedder.info.precision,
+    preprocessing: embedder.preprocessing,
+    flip: o.flip,
+    flipRule: embedder.info.flipRule,
+    dim: embedder.dim,
+  });
+  // keyed by the path under the root, so MTCNN and FFHQ crops of one id never share an entry
+  const keys = await imageKeys(images, path.dirname(o.cacheRoot));
+  const vectors = new Array<Float32Array | undefined>(images.length).fill(undefined);
+  const todo: Todo[] = [];
+  let fromCache = 0;
+  keys.forEach((key, at) => {
+    if (key === undefined) return; // missing: the pairs using it are skipped and counted
+    const hit = cache.get(key);
+    if (hit) {
+      vectors[at] = hit;
+      fromCache++;
+    } else todo.push({ at, key });
+  });
+  const start = performance.now();
+  const run = await runBatches(embedder, images, todo, vectors, cache, o);
+  if (run.done < todo.length) throw new InterruptedError(`interrupted after ${run.done} of ${todo.length} images; their embeddings are cached, rerun to go on`);
+  return {
+    images,
+    index: new Map(images.map((im, i) => [im.name, i])),
+    dim: embedder.dim,
+    vectors,
+    stats: { embedded: todo.length, fromCache, seconds: (performance.now() - start) / 1000, modelSeconds: run.modelSeconds },
+  };
+}
+
+/** An image to compute: its position in the request and its cache key. */
+interface Todo {
+  at: number;
+  key: string;
+}
+
+/** Cache key of each image (undefined: no such file), with a bounded number of stat calls in flight. */
+function imageKeys(images: readonly ImageToEmbed[], root: string): Promise<(string | undefined)[]> {
+  const limit = pLimit(STAT_CONCURRENCY);
+  return Promise.all(images.map((im) => limit(() => imageKey(im.file, path.relative(root, im.file)))));
+}
+
+/**
+ * Embed `todo` batch by batch into `vectors`, decoding the next batch while the model runs,
+ * until done or `o.signal` aborts; resolves to how many were done.
+ */
+async function runBatches(
+  embedder: Embedder,
+  images: readonly ImageToEmbed[],
+  todo: readonly Todo[],
+  vectors: (Float32Array | undefined)[],
+  cache: EmbeddingCache,
+  o: EmbedOptions,
+): Promise<{ done: number; modelSeconds: number }> {
+  const batch = o.batch ?? DEFAULT_BATCH;
+  const views = o.flip ? 2 : 1;
+  const limit = pLimit(DECODE_CONCURRENCY);
+  const decode = (items: readonly Todo[]) => decodeBatch(items.map((t) => images[t.at]!.file), embedder.preprocessing, views, limit);
+  const pending = new PendingRows(cache, embedder.dim);
+  const progress = o.progress === false || todo.length === 0 ? undefined : new Progress({ label: `embed ${embedder.info.model}`, total: todo.length, unit: 'img' });
+  let done = 0;
+  let modelMs = 0;
+  try {
+    let next = todo.length ? decodeAhead(decode(todo.slice(0, batch))) : undefined;
+    for (let i = 0; next; i += batch) {
+      const input = await next;
+      const items = todo.slice(i, i + batch);
+      const j = i + batch;
+      next = j < todo.length && !o.signal?.aborted ? decodeAhead(decode(todo.slice(j, j + batch))) : undefined;
+      const t0 = performance.now();
+      const raw = await embedder.embed(input, views * items.length);
+      modelMs += performance.now() - t0;
+      const unit = combineViews(raw, items.length, embedder.dim, o.flip, embedder.info.flipRule);
+      items.forEach((it, k) => {
+        const v = unit.subarray(k * embedder.dim, (k + 1) * embedder.dim);
+        vectors[it.at] = v;
+        pending.push(it.key, v);
+      });
+      done += items.length;
+      progress?.tick(items.length);
+      if (pending.size >= CACHE_FLUSH_IMAGES) await pending.flush();
+    }
+  } finally {
+    progress?.finish();
+    await pending.flush();
+  }
+  return { done, modelSeconds: modelMs / 1000 };
+}
+
+/** A batch decoding ahead: its failure is handled when it is awaited. */
+function decodeAhead(p: Promise<Float32Array>): Promise<Float32Array> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** The model input of `files`: each image, then (flip) each mirror image, decoded `limit` at a time. */
+async function decodeBatch(files: readonly string[], pre: Preprocessing, views: number, limit: LimitFunction): Promise<Float32Array> {
+  const n = files.length;
+  const per = tensorLength(pre);
+  const input = new Float32Array(views * n * per);
+  await Promise.all(
+    files.map((file, k) =>
+      limit(async () => {
+        let img;
+        try {
+          img = await loadFace(file, pre.size);
+        } catch (err) {
+          throw new UsageError(`${file}: cannot decode this aligned image (${(err as Error).message}); re-align it or remove it`);
+        }
+        writeTensor(img, pre, input, k * per, false);
+        if (views === 2) writeTensor(img, pre, input, (n + k) * per, true);
+      }),
+    ),
+  );
+  return input;
+}
+
+/** Embeddings waiting to be written to the cache as one chunk. */
+class PendingRows {
+  private keys: string[] = [];
+  private rows: Float32Array[] = [];
+  constructor(
+    private readonly cache: EmbeddingCache,
+    private readonly dim: number,
+  ) {}
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  push(key: string, row: Float32Array): void {
+    this.keys.push(key);
+    this.rows.push(row);
+  }
+
+  async flush(): Promise<void> {
+    const data = new Float32Array(this.rows.length * this.dim);
+    this.rows.forEach((r, i) => data.set(r, i * this.dim));
+    await this.cache.add(this.keys, data);
+    this.keys = [];
+    this.rows = [];
+  }
+}
