@@ -1,0 +1,91 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { embeddingOf, embedImages } from '../../src/benchmark/embed-pipeline.js';
+import type { Embedder, Preprocessing } from '../../src/benchmark/embedder.js';
+import { InterruptedError, UsageError } from '../../src/util/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+/** A real (if tiny) model: each image's per-channel pixel sums, so a solid colour embeds to its own direction. */
+function channelSums(): Embedder & { calls: number[] } {
+  const pre: Preprocessing = { size: 4, mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255], bgr: false, layout: 'nchw' };
+  const plane = pre.size * pre.size;
+  const calls: number[] = [];
+  return {
+    info: { kind: 'onnx', model: 'sums', device: 'cpu', flipRule: 'insightface', details: {}, weightsKey: 'sums', precision: 'fp32' },
+    preprocessing: pre,
+    dim: 3,
+    calls,
+    embed: async (input, n) => {
+      calls.push(n);
+      const out = new Float32Array(n * 3);
+      for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) out[k * 3 + c]! += input[(k * 3 + c) * plane + p]!;
+      return out;
+    },
+    close: async () => undefined,
+  };
+}
+
+const COLOURS: [number, number, number][] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [3, 4, 0], [0, 6, 8]];
+
+async function images(): Promise<{ name: string; file: string }[]> {
+  const folder = path.join(dir, 'image_data', 'img_mtcnn');
+  await fs.mkdir(folder, { recursive: true });
+  const out = [];
+  for (const [k, [r, g, b]] of COLOURS.entries()) {
+    const file = path.join(folder, `c${k}.png`);
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: { r, g, b } } }).png().toFile(file);
+    out.push({ name: `c${k}.png`, file });
+  }
+  // an image no file stands for sits in the middle of the request
+  out.splice(2, 0, { name: 'gone.jpg', file: path.join(folder, 'gone.jpg') });
+  return out;
+}
+
+describe('embedImages: the embed pipeline', () => {
+  it('returns unit embeddings aligned with the request, missing files left undefined, and caches them', async () => {
+    const req = await images();
+    const cacheRoot = path.join(dir, '.ecaf-cache');
+    const model = channelSums();
+    const e = await embedImages(model, req, { flip: true, batch: 2, progress: false, cacheRoot });
+    expect(e.images).toBe(req);
+    expect(e.vectors).toHaveLength(req.length);
+    expect(e.vectors[2]).toBeUndefined();
+    expect(embeddingOf(e, 'gone.jpg')).toBeUndefined();
+    expect(Array.from(embeddingOf(e, 'c3.png')!)).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6), 0]);
+    expect(Array.from(embeddingOf(e, 'c4.png')!)).toEqual([0, expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
+    expect(Array.from(e.vectors[req.findIndex((r) => r.name === 'c2.png')]!)).toEqual([0, 0, 1]);
+    // 5 images in batches of 2, each with its mirror image
+    expect(model.calls).toEqual([4, 4, 2]);
+    expect(e.stats).toMatchObject({ embedded: 5, fromCache: 0 });
+
+    const again = await embedImages(channelSums(), req, { flip: true, progress: false, cacheRoot });
+    expect(again.stats).toMatchObject({ embedded: 0, fromCache: 5 });
+    expect(again.vectors.map((v) => v && Array.from(v))).toEqual(e.vectors.map((v) => v && Array.from(v)));
+  });
+
+  it('stops after the batch in flight when the signal aborts, keeping it cached for the rerun', async () => {
+    const req = await images();
+    const cacheRoot = path.join(dir, '.ecaf-cache');
+    const stop = new AbortController();
+    stop.abort();
+    const run = embedImages(channelSums(), req, { flip: false, batch: 2, progress: false, signal: stop.signal, cacheRoot });
+    await expect(run).rejects.toThrow(InterruptedError);
+    await expect(run).rejects.toThrow('interrupted after 2 of 5 images');
+    const rerun = await embedImages(channelSums(), req, { flip: false, batch: 2, progress: false, cacheRoot });
+    expect(rerun.stats).toMatchObject({ embedded: 3, fromCache: 2 });
+  });
+
+  it('names an image that does not decode (UsageError)', async () => {
+    const req = await images();
+    await fs.writeFile(req[0]!.file, 'not a png');
+    const run = embedImages(channelSums(), req, { flip: true, progress: false, cacheRoot: path.join(dir, '.ecaf-cache') });
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow(`${req[0]!.file}: cannot decode this aligned image`);
+  });
+});
