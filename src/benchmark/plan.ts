@@ -88,7 +88,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * list. A JSON file without `protocol` is not an ecaf sidecar (a plain list); one with our
  * fields of the wrong type is corrupt.
  */
-export function childrenProtocol(sidecar: unknown, listFile: string): AgeClassOptions | undefined {
+function childrenProtocol(sidecar: unknown, listFile: string): AgeClassOptions | undefined {
   if (!isObject(sidecar) || sidecar.protocol === undefined) return undefined;
   const side = sidecarPath(listFile);
   const bad = (field: string, expected: string, value: unknown) =>
