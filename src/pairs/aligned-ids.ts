@@ -9,16 +9,39 @@ async function requireLandmarksLog(file: string): Promise<void> {
   });
 }
 
-/** Where a line's id or status string starts, in the compact form JSON.stringify writes; -1 otherwise. */
-function fieldStart(text: string, key: string, from: number, to: number): number {
-  const i = text.indexOf(key, from);
-  return i >= 0 && i < to ? i + key.length : -1;
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+
+/**
+ * Where the string value of `"key"` starts in `line` (`"key": "`, any JSON spacing), or -1.
+ * Searches only the line, so a line without the key costs its own length, never the chunk's.
+ */
+function stringFieldStart(line: string, key: string): number {
+  for (let k = line.indexOf(key); k >= 0; k = line.indexOf(key, k + 1)) {
+    let i = k + key.length;
+    while (isSpace(line.charCodeAt(i))) i++;
+    if (line.charCodeAt(i) !== 0x3a) continue; // a value that reads like the key, not the key
+    i++;
+    while (isSpace(line.charCodeAt(i))) i++;
+    return line.charCodeAt(i) === 0x22 ? i + 1 : -1;
+  }
+  return -1;
+}
+
+/** The id and whether the status is ok, of a line that names both as plain strings; null otherwise. */
+function fastState(line: string): { id: string; ok: boolean } | null {
+  const i = stringFieldStart(line, '"id"');
+  const j = i < 0 ? -1 : line.indexOf('"', i);
+  const s = stringFieldStart(line, '"status"');
+  if (j < 0 || s < 0) return null;
+  const id = line.slice(i, j);
+  return id.includes('\\') ? null : { id, ok: line.startsWith('ok"', s) };
 }
 
 /**
  * Ids whose last landmarks.jsonl line says `ok`. A real line holds 68 landmark pairs: parsing a
- * million of them would dominate the run, so the id and status of a compact line (as align
- * writes it: `{"id":"...","status":"...",...}`) are cut out directly; other lines are parsed.
+ * million of them would dominate the run, so the id and status strings are cut out of each
+ * line directly (align's compact form and Python's `json.dumps` spacing alike); a line whose
+ * id holds an escape is parsed. Linear in the file's size: every search stays in its line.
  * A line counts only when complete (ends with `}`): a killed writer can leave a torn last line.
  */
 export async function readAlignedIds(file: string): Promise<Set<string>> {
@@ -32,31 +55,34 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
     let end = to;
     while (end > from && text.charCodeAt(end - 1) <= 0x20) end--;
     if (end === from || text.charCodeAt(end - 1) !== 0x7d) return;
-    const i = fieldStart(text, '"id":"', from, end);
-    const j = i < 0 ? -1 : text.indexOf('"', i);
-    const s = fieldStart(text, '"status":"', from, end);
-    const id = j < 0 ? '' : text.slice(i, j);
-    if (i >= 0 && s >= 0 && !id.includes('\\')) {
-      state(id, text.startsWith('ok"', s));
-      return;
-    }
+    const line = text.slice(from, end);
+    const fast = fastState(line);
+    if (fast) return state(fast.id, fast.ok);
     try {
-      const row = JSON.parse(text.slice(from, end)) as { id?: unknown; status?: unknown };
+      const row = JSON.parse(line) as { id?: unknown; status?: unknown };
       if (typeof row.id === 'string') state(row.id, row.status === 'ok');
     } catch {
       // a torn or foreign line: not a state
     }
   };
-  let rest = '';
+  // pieces of a line longer than a chunk wait here: joined once its newline comes, never re-searched
+  let pending: string[] = [];
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const text = rest + (chunk as string);
+    const piece = chunk as string;
+    let nl = piece.indexOf('\n');
+    if (nl < 0) {
+      pending.push(piece);
+      continue;
+    }
+    const text = pending.join('') + piece;
     let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+    for (nl += text.length - piece.length; nl >= 0; nl = text.indexOf('\n', from)) {
       onLine(text, from, nl);
       from = nl + 1;
     }
-    rest = text.slice(from);
+    pending = [text.slice(from)];
   }
+  const rest = pending.join('');
   onLine(rest, 0, rest.length);
   return ok;
 }
