@@ -103,8 +103,10 @@ export function crossAgePlan(inp: PairInputs, minAgeGap: number, cap: number): P
     const negatives: PairIdx[] = [];
     for (const bin of [...need.keys()].sort((a, b) => b - a)) {
       const lo = bin * GAP_BIN_YEARS;
-      negatives.push(
-        ...take(cycle, need.get(bin)!, (x) => {
+      take(
+        cycle,
+        need.get(bin)!,
+        (x) => {
           if (state.negUse[x]! >= state.cap) return null;
           const pool = pools[personGender[identity[x]!]!]!;
           const from = lowerBound(pool.ages, age[x]! + lo);
@@ -115,7 +117,8 @@ export function crossAgePlan(inp: PairInputs, minAgeGap: number, cap: number): P
           if (y < 0) return null;
           state.take(x, y, false);
           return [x, y];
-        }),
+        },
+        negatives,
       );
     }
     return { positives, negatives };

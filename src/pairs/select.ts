@@ -108,10 +108,12 @@ export function roundRobin(identities: readonly number[], need: number, one: (id
   return out;
 }
 
-/** Up to `need` pairs from `cycle`, stopping early when it is exhausted. */
-export function take(cycle: AnchorCycle, need: number, tryAnchor: (x: number) => PairIdx | null): PairIdx[] {
-  const out: PairIdx[] = [];
-  while (out.length < need) {
+/**
+ * Up to `need` more pairs from `cycle` appended to `out` (returned), stopping early when it is
+ * exhausted. Appending in place: a fold's pairs can outnumber what one call may take as arguments.
+ */
+export function take(cycle: AnchorCycle, need: number, tryAnchor: (x: number) => PairIdx | null, out: PairIdx[] = []): PairIdx[] {
+  for (let got = 0; got < need; got++) {
     const pair = cycle.next(tryAnchor);
     if (!pair) break;
     out.push(pair);

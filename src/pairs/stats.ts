@@ -24,14 +24,19 @@ export function histogram(values: Iterable<number>): Histogram {
   return { bins, unknown };
 }
 
-function* ages(inp: PairInputs, pairs: readonly PairIdx[]): Generator<number> {
+/** Every pair of the lists in turn: folds are read in place, never spread into one call or array. */
+function* each(lists: Iterable<readonly PairIdx[]>): Generator<PairIdx> {
+  for (const list of lists) yield* list;
+}
+
+function* ages(inp: PairInputs, pairs: Iterable<PairIdx>): Generator<number> {
   for (const [a, b] of pairs) {
     yield inp.age[a]!;
     yield inp.age[b]!;
   }
 }
 
-function* gaps(inp: PairInputs, pairs: readonly PairIdx[]): Generator<number> {
+function* gaps(inp: PairInputs, pairs: Iterable<PairIdx>): Generator<number> {
   for (const [a, b] of pairs) yield Math.abs(inp.age[b]! - inp.age[a]!);
 }
 
@@ -49,15 +54,12 @@ export interface PairStats {
 }
 
 export function pairStats(inp: PairInputs, folds: readonly FoldPairs[]): PairStats {
-  const all = { positive: [] as PairIdx[], negative: [] as PairIdx[] };
   const identities = new Set<number>();
   const images = new Set<number>();
   let maxGapBinDifference = 0;
   const identitiesPerFold = folds.map((f) => {
-    all.positive.push(...f.positives);
-    all.negative.push(...f.negatives);
     const inFold = new Set<number>();
-    for (const [a, b] of [...f.positives, ...f.negatives]) {
+    for (const [a, b] of each([f.positives, f.negatives])) {
       inFold.add(inp.identity[a]!).add(inp.identity[b]!);
       images.add(a).add(b);
     }
@@ -72,8 +74,8 @@ export function pairStats(inp: PairInputs, folds: readonly FoldPairs[]): PairSta
     identitiesPerFold,
     identities: identities.size,
     images: images.size,
-    ageHistogram: { positive: histogram(ages(inp, all.positive)), negative: histogram(ages(inp, all.negative)) },
-    ageGapHistogram: { positive: histogram(gaps(inp, all.positive)), negative: histogram(gaps(inp, all.negative)) },
+    ageHistogram: { positive: histogram(ages(inp, each(folds.map((f) => f.positives)))), negative: histogram(ages(inp, each(folds.map((f) => f.negatives)))) },
+    ageGapHistogram: { positive: histogram(gaps(inp, each(folds.map((f) => f.positives)))), negative: histogram(gaps(inp, each(folds.map((f) => f.negatives)))) },
     maxGapBinDifference,
   };
 }
