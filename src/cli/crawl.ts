@@ -59,6 +59,7 @@ export const crawlCommand: EcafCommand = {
     try {
       const result = await crawl({ ...options, signal: interrupt.signal });
       const v = result.validation;
+      for (const w of v.warnings) process.stderr.write(`warning: ${w}\n`);
       if (v.invalidCount > 0) {
         const lines = describeInvalid(v).split('\n');
         lines[0] = `${v.file}: ${v.invalidCount} of ${v.total} records break the rules and were left out (--skip-invalid):`;

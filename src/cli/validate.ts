@@ -20,6 +20,7 @@ export const validateCommand: EcafCommand = {
     const start = Date.now();
     const summary = await validateDataJson(file);
     const seconds = ((Date.now() - start) / 1000).toFixed(2);
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
     if (summary.invalidCount > 0) {
       process.stderr.write(describeInvalid(summary) + '\n');
       return EXIT_BAD_INPUT;

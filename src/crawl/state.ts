@@ -43,10 +43,14 @@ class IdTable {
   private slot = new Int32Array(2048).fill(-1);
   count = 0;
 
-  /** The slot of `id`; with `insert`, a new one (`count`) when it is not there; else -1. */
+  /**
+   * The slot of `id`; with `insert`, a new one (`count`) when it is not there; else -1. Ids that
+   * differ only in case share a slot: they name the same files on macOS and Windows.
+   */
   find(id: string, insert: boolean): number {
-    const h1 = urlKey(id);
-    const h2 = idHash2(id);
+    const folded = id.toLowerCase();
+    const h1 = urlKey(folded);
+    const h2 = idHash2(folded);
     let mask = this.slot.length - 1;
     if (insert && (this.count + 1) * 2 > this.slot.length) mask = this.rehash();
     for (let i = h1 & mask; ; i = (i + 1) & mask) {
@@ -117,8 +121,9 @@ export class CrawlStates {
   }
 
   /**
-   * Mark `id` as met in data.json: false when it was met before (a duplicate id). This table is
-   * also the pass's duplicate check, so no second set of every id is needed.
+   * Mark `id` as met in data.json: false when it, or an id differing only in case, was met before
+   * (a duplicate id). This table is also the pass's duplicate check, so no second set of every
+   * id is needed.
    */
   visit(id: string): boolean {
     const slot = this.slotOf(id);

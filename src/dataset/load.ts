@@ -21,7 +21,12 @@ export interface DataJsonSummary {
   issues: RecordIssue[];
   /** How far the scan has gone: byte offset of the last entry read (for progress). */
   bytesRead: number;
+  /** Worth saying, not invalid: a file with no records at all. */
+  warnings: string[];
 }
+
+/** The warning of a data.json that parses but holds no record. */
+export const noRecordsWarning = (file: string): string => `${file}: holds no records (an empty array or object): there is nothing to crawl, align or pair`;
 
 /** data.json breaks the rules: the CLI prints it and exits 2 before writing anything. */
 export class DataJsonError extends UsageError {
@@ -61,7 +66,11 @@ async function ensureReadable(file: string): Promise<void> {
 export async function* iterateDataJson(file: string, summary?: DataJsonSummary): AsyncGenerator<EcafRecord> {
   await ensureReadable(file);
   const s: DataJsonSummary = summary ?? emptySummary(file);
+  // ids in lower case -> slot of the first record with it: ids that differ only in case name the
+  // same files on macOS and Windows; the slot's id and index (no object per record) name it
   const seen = new Map<string, number>();
+  const firstId: string[] = [];
+  const firstIndex: number[] = [];
   const note = (issue: RecordIssue) => {
     if (s.issues.length < MAX_KEPT_ISSUES) s.issues.push(issue);
   };
@@ -76,16 +85,23 @@ export async function* iterateDataJson(file: string, summary?: DataJsonSummary):
         continue;
       }
       const { record } = result;
-      const firstIndex = seen.get(record.id);
-      if (firstIndex !== undefined) {
+      const folded = record.id.toLowerCase();
+      const first = seen.get(folded);
+      if (first !== undefined) {
         s.invalidCount++;
-        note({ index: record.index, id: record.id, field: 'id', message: `duplicate id (first used by record ${firstIndex})` });
+        const message =
+          firstId[first] === record.id
+            ? `duplicate id (first used by record ${firstIndex[first]})`
+            : `differs only in case from the id "${firstId[first]}" of record ${firstIndex[first]} (their files would collide on macOS and Windows)`;
+        note({ index: record.index, id: record.id, field: 'id', message });
         continue;
       }
-      seen.set(record.id, record.index);
+      seen.set(folded, firstId.push(record.id) - 1);
+      firstIndex.push(record.index);
       s.valid++;
       yield record;
     }
+    if (s.total === 0) s.warnings.push(noRecordsWarning(file));
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw new UsageError(err.message);
     throw err;
@@ -93,7 +109,7 @@ export async function* iterateDataJson(file: string, summary?: DataJsonSummary):
 }
 
 export function emptySummary(file: string): DataJsonSummary {
-  return { file, total: 0, valid: 0, invalidCount: 0, issues: [], bytesRead: 0 };
+  return { file, total: 0, valid: 0, invalidCount: 0, issues: [], bytesRead: 0, warnings: [] };
 }
 
 /** Check every rule without keeping the records (a first pass before a streaming second one). */

@@ -46,6 +46,27 @@ describe('crawl refuses bad data.json with a clear error and writes nothing', ()
     expect(log).not.toContain('second.jpg');
   });
 
+  it('--skip-invalid requests ids differing only in case once, for the first record', async () => {
+    await dataJson(JSON.stringify([{ id: 'A_1', url: 'http://127.0.0.1:9/first.jpg' }, { id: 'a_1', url: 'http://127.0.0.1:9/second.jpg' }]));
+    await expect(crawl({ root: dir, allowPrivate: true, progress: false })).rejects.toThrow(/record 1 \(id "a_1"\): field "id": differs only in case from the id "A_1" of record 0/);
+    const s = await crawl({ root: dir, allowPrivate: true, skipInvalid: true, retries: 0, progress: false });
+    expect(s).toMatchObject({ records: 1, invalid: 1, attempted: 1 });
+    const log = await fs.readFile(path.join(dir, 'image_data/crawl.jsonl'), 'utf8');
+    expect(log).toContain('first.jpg');
+    expect(log).not.toContain('second.jpg');
+  });
+
+  it('validate and crawl warn about a data.json with no records', async () => {
+    await dataJson('[]');
+    const file = path.join(dir, 'image_data/data.json');
+    const cli = (args: string[]) => spawnSync(process.execPath, [ECAF_BIN, ...args], { encoding: 'utf8' });
+    for (const command of ['validate', 'crawl']) {
+      const r = cli([command, '--root', dir]);
+      expect([command, r.status]).toEqual([command, 0]);
+      expect(r.stderr).toContain(`warning: ${file}: holds no records`);
+    }
+  });
+
   it('the CLI exits 2 naming the file, record and field; --help has examples', async () => {
     ensureBuilt();
     await dataJson(cases[2]![1]);

@@ -85,6 +85,25 @@ describe('loadDataJson', () => {
     expect(summary).toMatchObject({ total: 3, valid: 1, invalidCount: 2 });
   });
 
+  it('refuses ids that differ only in case (their files collide on macOS and Windows), naming both records', async () => {
+    const f = await write('c.json', JSON.stringify([{ id: 'Ann_Lee_1', url: 'http://h/1' }, { id: 'b_1', url: 'http://h/2' }, { id: 'ann_lee_1', url: 'http://h/3' }]));
+    await expect(loadDataJson(f)).rejects.toThrow(
+      /record 2 \(id "ann_lee_1"\): field "id": differs only in case from the id "Ann_Lee_1" of record 0 \(their files would collide on macOS and Windows\)/,
+    );
+    const { records, summary } = await loadDataJson(f, { skipInvalid: true });
+    expect(records.map((r) => r.id)).toEqual(['Ann_Lee_1', 'b_1']);
+    expect(summary).toMatchObject({ total: 3, valid: 2, invalidCount: 1 });
+  });
+
+  it('warns about a file with no records, in either form', async () => {
+    for (const text of ['[]', '{ }']) {
+      const f = await write('empty.json', text);
+      const summary = await validateDataJson(f);
+      expect(summary).toMatchObject({ total: 0, invalidCount: 0, warnings: [`${f}: holds no records (an empty array or object): there is nothing to crawl, align or pair`] });
+    }
+    expect((await validateDataJson(await write('one.json', '[{"id": "a", "url": "http://h/a"}]'))).warnings).toEqual([]);
+  });
+
   it('gives line and column of a syntax error, inside and between records', async () => {
     const inside = await write('i.json', '[\n  {"id": "a", "url": "http://h/a"},\n  {"id": "b", "url": tru}\n]');
     await expect(validateDataJson(inside)).rejects.toThrow(/line 3, column 22/);
