@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
+import { pixelLimitProblem } from '../dataset/pixels.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeRgb, type RgbImage } from '../util/faceapi.js';
 import type { FaceDetector } from './detect.js';
@@ -11,9 +12,6 @@ import { chooseFace, type Box } from './select.js';
 import { invertSimilarity, similarityMatrix, umeyama, type Point } from './similarity.js';
 import { mtcnnTemplate, points5From68 } from './template.js';
 import { warpAffine } from './warp.js';
-
-/** Larger photos are refused (decode_error) rather than risk a worker's memory: 60 MP is 180 MB decoded. */
-export const MAX_PIXELS = 60_000_000;
 
 /** One photo to align, as the main thread hands it to a worker. */
 export interface AlignTask {
@@ -76,7 +74,8 @@ export async function alignImage(task: AlignTask, detector: FaceDetector): Promi
   try {
     const meta = await sharp(task.file, { limitInputPixels: false }).metadata(); // our own limit below names the size
     if (!meta.width || !meta.height) throw new Error('no image dimensions');
-    if (meta.width * meta.height > MAX_PIXELS) throw new Error(`image too large: ${meta.width}x${meta.height} is over ${MAX_PIXELS / 1e6} megapixels`);
+    const tooLarge = pixelLimitProblem(meta.width, meta.height); // crawl's limit too: rather than risk a worker's memory
+    if (tooLarge) throw new Error(`image too large: ${tooLarge}`);
     img = await decodeRgb(task.file);
   } catch (err) {
     lap('decode');

@@ -19,7 +19,7 @@ import { CrawlLog, removeStale, storeImage } from './writer.js';
 export { formatCrawlSummary, type CrawlSummary } from './summary.js';
 export type { CrawlLine, CrawlErrorCode, CrawlStatus } from './record.js';
 export { readCrawlStates, CrawlStates, type PriorState } from './state.js';
-export { checkImage, sniffFormat, MAX_PIXELS } from './sniff.js';
+export { checkImage, sniffFormat } from './sniff.js';
 export { blockedAddressReason } from './address.js';
 
 export const CRAWL_DEFAULTS = {

@@ -1,9 +1,7 @@
 import sharp from 'sharp';
 import type { RawExtension } from '../dataset/layout.js';
+import { pixelLimitProblem } from '../dataset/pixels.js';
 import type { CrawlErrorCode } from './record.js';
-
-/** Images larger than this are refused (`too_large`): no face dataset needs them and decoders choke. */
-export const MAX_PIXELS = 100_000_000;
 
 /** The image format of `buf` from its magic bytes (never from the URL), or undefined. */
 export function sniffFormat(buf: Uint8Array): RawExtension | undefined {
@@ -65,8 +63,7 @@ export async function checkImage(buf: Buffer): Promise<ImageCheck> {
     return { ok: false, error: 'decode_error', detail: `${format}: ${(err as Error).message}` };
   }
   if (!width || !height) return { ok: false, error: 'decode_error', detail: `${format}: no dimensions in the header` };
-  if (width * height > MAX_PIXELS) {
-    return { ok: false, error: 'too_large', detail: `${width}x${height} pixels is over ${MAX_PIXELS / 1e6} megapixels` };
-  }
+  const tooLarge = pixelLimitProblem(width, height); // align's limit too: what is stored can be aligned
+  if (tooLarge) return { ok: false, error: 'too_large', detail: tooLarge };
   return { ok: true, format, width, height };
 }

@@ -52,10 +52,10 @@ describe('sniffing', () => {
     expect(sniffFormat(Buffer.from('<html>'))).toBeUndefined();
   });
 
-  it('checks dimensions through sharp and refuses over 100 megapixels', async () => {
+  it('checks dimensions through sharp and refuses over 60 megapixels, the limit align decodes up to', async () => {
     expect(await checkImage(await makeImage(8, 'png', 30, 20))).toEqual({ ok: true, format: 'png', width: 30, height: 20 });
-    expect(await checkImage(claimedPng(10000, 10001))).toMatchObject({ ok: false, error: 'too_large' });
-    expect(await checkImage(claimedPng(10000, 10000))).toMatchObject({ ok: true, width: 10000, height: 10000 });
+    expect(await checkImage(claimedPng(8000, 7501))).toEqual({ ok: false, error: 'too_large', detail: '8000x7501 is over 60 megapixels' });
+    expect(await checkImage(claimedPng(8000, 7500))).toMatchObject({ ok: true, width: 8000, height: 7500 });
   });
 });
 
