@@ -26,16 +26,27 @@ export function idOfImageName(name: string): string | null {
   return stem.length > 0 && stem !== '.' && stem !== '..' ? stem : null;
 }
 
+/**
+ * Why a pair file's image name resolves to no aligned file, or undefined when it does: it must
+ * be relative, stay inside the aligned folder (no `..` part) and name an id.
+ */
+export function imageNameProblem(name: string): string | undefined {
+  if (path.isAbsolute(name) || /^([A-Za-z]:)?[\\/]/.test(name)) return 'is an absolute path (pair files name images relative to the aligned folders)';
+  if (name.split(/[\\/]/).includes('..')) return 'leaves the aligned folder (a ".." part)';
+  if (idOfImageName(name) === null) return 'names no id (it is empty or only an extension)';
+  return undefined;
+}
+
 /** The file name of an id in an aligned folder: `<id>.jpg` (img_mtcnn) or `<id>.png` (img_ffhq). */
 export const alignedFileName = (id: string, variant: AlignedVariant): string => `${id}${variant === 'ffhq' ? FFHQ_EXT : MTCNN_EXT}`;
 
 /**
  * The aligned file a pair file's image name resolves to under `dir` (the variant's folder):
  * img_mtcnn takes the name as written (foreign pair files may name `.png` crops there);
- * img_ffhq takes it with its extension made `.png`. Null when the name has no id.
+ * img_ffhq takes it with its extension made `.png`. Null when the name does not resolve (imageNameProblem).
  */
 export function alignedFileOfImage(dir: string, name: string, variant: AlignedVariant): string | null {
   const id = idOfImageName(name);
-  if (id === null) return null;
+  if (id === null || imageNameProblem(name) !== undefined) return null;
   return variant === 'mtcnn' ? path.join(dir, name) : path.join(dir, path.dirname(name), alignedFileName(id, 'ffhq'));
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
+import { alignedFileOfImage, idOfImageName } from '../dataset/names.js';
 import { iterateDataJson } from '../dataset/load.js';
 import type { PairFileFormat, PairList } from './pair-list.js';
 import { readPairFile } from './read.js';
@@ -46,15 +46,13 @@ export interface PairCheckReport {
   warnings: string[];
 }
 
-/** Image name -> identity from data.json: `<id>.jpg` and `<id>.png` name record `id`. */
+/** Id -> identity from data.json (an image name names its id: dataset/names.ts). */
 async function identitiesFromData(dataJson: string): Promise<Map<string, string> | undefined> {
   if (!existsSync(dataJson)) return undefined;
   const map = new Map<string, string>();
   for await (const r of iterateDataJson(dataJson)) map.set(r.id, r.identity);
   return map;
 }
-
-const stem = (image: string): string => path.basename(image).replace(/\.[A-Za-z0-9]+$/, '');
 
 /** Check a pair list already read (pure but for the existence test of images under `root`). */
 export function checkPairList(list: PairList, opts: { identityOf?: (image: string) => string | undefined; identitySource?: 'file' | 'data.json'; root?: string } = {}): PairCheckReport {
@@ -131,9 +129,9 @@ export function checkPairList(list: PairList, opts: { identityOf?: (image: strin
   if (opts.root) {
     const layout = datasetLayout(opts.root);
     const missing = { count: 0, checked: uses.size, examples: [] as { line: number; image: string }[] };
+    const present = (file: string | null): boolean => file !== null && existsSync(file);
     for (const image of uses.keys()) {
-      const png = image.replace(/\.[A-Za-z0-9]+$/, '') + '.png';
-      if (!existsSync(path.join(layout.mtcnn, image)) && !existsSync(path.join(layout.ffhq, png))) note(missing, { line: firstLine.get(image)!, image });
+      if (!present(alignedFileOfImage(layout.mtcnn, image, 'mtcnn')) && !present(alignedFileOfImage(layout.ffhq, image, 'ffhq'))) note(missing, { line: firstLine.get(image)!, image });
     }
     r.missing = missing;
   }
@@ -157,7 +155,7 @@ export async function checkPairFile(file: string, opts: { root?: string; folds?:
   if (list.identityOf || !opts.root) return checkPairList(list, { root: opts.root });
   const byId = await identitiesFromData(datasetLayout(opts.root).dataJson);
   const report = byId
-    ? checkPairList(list, { root: opts.root, identityOf: (img) => byId.get(stem(img)), identitySource: 'data.json' })
+    ? checkPairList(list, { root: opts.root, identityOf: (img) => byId.get(idOfImageName(img) ?? ''), identitySource: 'data.json' })
     : checkPairList(list, { root: opts.root });
   if (!byId) report.warnings.push(`no ${datasetLayout(opts.root).dataJson}: identities unknown`);
   return report;

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { imageNameProblem } from '../dataset/names.js';
 import { UsageError } from '../util/errors.js';
 import type { Pair, PairFileFormat, PairList } from './pair-list.js';
 
@@ -44,6 +45,18 @@ function splitLines(text: string, sep: RegExp): Line[] {
 }
 
 const INT = /^\d+$/;
+
+/**
+ * A pair as read, its image names checked: readers resolve names through dataset/names.ts, so
+ * a name that cannot resolve is refused here, with its line.
+ */
+function checkedPair(file: string, p: Pair): Pair {
+  for (const name of [p.a, p.b]) {
+    const problem = imageNameProblem(name);
+    if (problem) throw new PairFileError(file, p.line, `image ${JSON.stringify(name)} ${problem}`);
+  }
+  return p;
+}
 
 /** Which supported format `text` is in, from its first non-blank line. */
 export function detectPairFormat(text: string, file: string): PairFileFormat {
@@ -126,7 +139,7 @@ function parseLfw(lines: Line[], file: string, view: 'lfw-view1' | 'lfw-view2'):
       identityOf.set(a, t[0]!);
       identityOf.set(b, t[2]!);
     }
-    pairs.push({ a, b, same, fold, line: l.no });
+    pairs.push(checkedPair(file, { a, b, same, fold, line: l.no }));
   });
   return { file, format: view, pairs, folds: sets, identityOf };
 }
@@ -138,7 +151,7 @@ function parseEcaf(lines: Line[], file: string, opts: ParseOptions): PairList {
     if (l.tokens.length !== 3) throw new PairFileError(file, l.no, `expected "imageA imageB label" (3 fields), found ${l.tokens.length}: ${JSON.stringify(l.text)}`);
     const same = ECAF_LABELS[l.tokens[2]!];
     if (same === undefined) throw new PairFileError(file, l.no, `label must be 1 (same person) or -1 (different), got ${JSON.stringify(l.tokens[2])}`);
-    return { a: l.tokens[0]!, b: l.tokens[1]!, same, fold: 0, line: l.no };
+    return checkedPair(file, { a: l.tokens[0]!, b: l.tokens[1]!, same, fold: 0, line: l.no });
   });
   let folds: number;
   if (opts.foldSize !== undefined) {
@@ -177,7 +190,7 @@ function parseCalfw(lines: Line[], file: string, opts: ParseOptions): PairList {
       throw new PairFileError(file, l2.no, `the two lines of a pair must carry the same token: line ${l1.no} has ${l1.tokens[1]}, line ${l2.no} has ${l2.tokens[1]}`);
     }
     const token = Number(l1.tokens[1]);
-    const pair: Pair = { a: l1.tokens[0]!, b: l2.tokens[0]!, same: token > 0, fold: token - 1, line: l1.no };
+    const pair = checkedPair(file, { a: l1.tokens[0]!, b: l2.tokens[0]!, same: token > 0, fold: token - 1, line: l1.no });
     if (token === 0) negatives.push(pair);
     else if (negatives.length > 0) throw new PairFileError(file, l1.no, 'CALFW lists give all positive pairs (token 1..N) before the negative ones (token 0)');
     maxFold = Math.max(maxFold, token);
@@ -254,7 +267,7 @@ function parseCsv(text: string, file: string, opts: ParseOptions): PairList {
     const same = CSV_LABELS[f[labelCol]!.toLowerCase()];
     if (same === undefined) throw new PairFileError(file, l.no, `column "${names[labelCol]}": label must be 1/-1/0, true/false or yes/no, got ${JSON.stringify(f[labelCol])}`);
     if (f[ca] === '' || f[cb] === '') throw new PairFileError(file, l.no, `column "${names[f[ca] === '' ? ca : cb]}": empty image name`);
-    return { a: f[ca]!, b: f[cb]!, same, fold: 0, line: l.no };
+    return checkedPair(file, { a: f[ca]!, b: f[cb]!, same, fold: 0, line: l.no });
   });
   if (pairs.length === 0) throw new PairFileError(file, header.no, 'the CSV has a header but no pairs');
   const folds = foldCount(file, pairs.length, opts);

@@ -1,9 +1,10 @@
+import { imageNameOf } from '../dataset/names.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { PairInputs } from './inputs.js';
 import type { FoldPairs } from './protocol.js';
 
-/** Image names in pair files: relative to the aligned folders, as `<id>.jpg` (CONTRACT.md). */
-export const imageName = (inp: PairInputs, i: number): string => `${inp.ids[i]}.jpg`;
+/** The pair-file name of image `i` (dataset/names.ts: relative to the aligned folders). */
+export const imageName = (inp: PairInputs, i: number): string => imageNameOf(inp.ids[i]!);
 
 /** The pair list: per fold its positives (`a b 1`) then its negatives (`a b -1`), one pair a line. */
 export function formatPairList(inp: PairInputs, folds: readonly FoldPairs[]): string {

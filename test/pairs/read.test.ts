@@ -92,6 +92,10 @@ describe('parsePairText: malformed files name the line', () => {
     ['unknown', 'a b c d e\n', /^list\.txt:1: cannot tell the format/],
     ['too few for folds', 'a b 1\nc d -1\n', /2 pairs cannot form 10 folds/],
     ['empty', '\n\n', /the file has no pairs/],
+    ['image naming no id', 'a.jpg b.jpg 1\nc.jpg .jpg -1\n', /^list\.txt:2: image "\.jpg" names no id/],
+    ['image leaving the aligned folder', 'a.jpg b.jpg 1\n\nc.jpg sub/../../x.jpg -1\n', /^list\.txt:3: image "sub\/\.\.\/\.\.\/x\.jpg" leaves the aligned folder/],
+    ['absolute image path', '/data/a_1.jpg 1\n/data/b_1.jpg 1\n', /^list\.txt:1: image "\/data\/a_1\.jpg" is an absolute path/],
+    ['CSV image naming no id', 'a,b,label\nx.png,y.png,1\n.png,z.png,0\n', /^list\.txt:3: image "\.png" names no id/],
   ];
   it.each(cases)('%s', (_name, text, message) => {
     let err: unknown;
