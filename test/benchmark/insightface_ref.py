@@ -1,8 +1,17 @@
 """Independent reference of insightface's eval/verification.py (calculate_roc, calculate_val),
 written with numpy + scipy as insightface does (sklearn's KFold replaced by its no-shuffle split).
-Reads {"dist": [...], "issame": [...], "folds": k, "far_targets": [...]} as JSON on stdin,
-writes the results as JSON on stdout. Run with /usr/bin/python3 (Debian's numpy/scipy)."""
+Run with /usr/bin/python3 (Debian's numpy/scipy).
+
+  insightface_ref.py < in.json     reads {"dist": [...], "issame": [...], "folds": k,
+                                   "far_targets": [...]}, writes the results as JSON on stdout
+  insightface_ref.py --fixture     rewrites fixtures/insightface_ref.json: the inputs of
+                                   metrics.test.ts (its seeded random sets, made here the same
+                                   way) and this reference's results on them, which the test
+                                   compares ecaf's metrics against
+"""
 import json
+import math
+import os
 import sys
 
 import numpy as np
@@ -92,8 +101,7 @@ def calculate_val(thresholds, dist, actual_issame, far_target, nrof_folds):
     return np.mean(val), np.std(val), np.mean(far), chosen
 
 
-def main():
-    data = json.load(sys.stdin)
+def reference(data):
     dist = np.asarray(data['dist'], dtype=np.float64)
     issame = np.asarray(data['issame'], dtype=bool)
     folds = int(data['folds'])
@@ -105,8 +113,51 @@ def main():
     for target in data['far_targets']:
         val_mean, val_std, far_mean, chosen = calculate_val(np.arange(0, 4, 0.001), dist, issame, target, folds)
         out['val'].append({'target': target, 'tar': val_mean, 'tar_std': val_std, 'far': far_mean, 'thresholds': chosen.tolist()})
-    json.dump(out, sys.stdout)
+    return out
+
+
+# The sets of metrics.test.ts: (seed, pairs, folds, distances on the 0.01 grid), FAR targets.
+FIXTURE_CASES = [(1, 600, 10, False), (7, 1003, 7, False), (42, 800, 10, True)]
+FIXTURE_TARGETS = [1e-3, 1e-2, 0.1]
+
+
+def random_set(seed, n, folds, quantized):
+    """randomSet of metrics.test.ts, operation for operation (the same LCG and double arithmetic)."""
+    s = float(seed)
+
+    def rand():
+        nonlocal s
+        s = math.fmod(s * 1103515245.0 + 12345.0, 2147483648.0)  # in doubles, as JavaScript computes it (past 2**53 it rounds)
+        return s / 2147483648.0
+
+    dist, same = [], []
+    for i in range(n):
+        pos = 1 if i % 20 < 10 else 0
+        d = 0.2 + 1.4 * rand() + 0.3 * rand() if pos else 1.0 + 1.6 * rand() + 0.4 * rand()
+        if quantized:
+            d = math.floor(d * 100 + 0.5) * 0.01  # JavaScript's Math.round (halves up), not Python's round
+        dist.append(d)
+        same.append(pos)
+    return {'dist': dist, 'issame': [bool(x) for x in same], 'folds': folds, 'far_targets': FIXTURE_TARGETS}
+
+
+def write_fixture():
+    cases = []
+    for seed, n, folds, quantized in FIXTURE_CASES:
+        data = random_set(seed, n, folds, quantized)
+        cases.append({'seed': seed, 'pairs': n, 'folds': folds, 'quantized': quantized, 'input': data, 'reference': reference(data)})
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'insightface_ref.json')
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out + '.tmp', 'w') as f:
+        json.dump({'script': 'test/benchmark/insightface_ref.py --fixture', 'numpy': np.__version__,
+                   'scipy': __import__('scipy').__version__, 'cases': cases}, f)
+        f.write('\n')
+    os.replace(out + '.tmp', out)
+    print(out)
 
 
 if __name__ == '__main__':
-    main()
+    if sys.argv[1:] == ['--fixture']:
+        write_fixture()
+    else:
+        json.dump(reference(json.load(sys.stdin)), sys.stdout)
