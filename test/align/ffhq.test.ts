@@ -8,6 +8,7 @@ import { alignFfhq } from '../../src/align/ffhq-image.js';
 import { gaussianBlur, gaussianBlurExact, median, reflectIndices } from '../../src/align/ffhq-pad.js';
 import type { Point } from '../../src/align/similarity.js';
 import { decodeRgb, FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
+import { describeWithPython, PYTHON } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -103,9 +104,7 @@ describe('FFHQ padding pieces', () => {
   });
 });
 
-const PYTHON = '/usr/bin/python3';
-const hasPython = spawnSync(PYTHON, ['-c', 'import numpy, scipy.ndimage, PIL.Image'], { stdio: 'ignore' }).status === 0;
-const withPython = hasPython ? describe : describe.skip;
+const withPython = describeWithPython(['numpy', 'scipy.ndimage', 'PIL.Image']);
 
 withPython('FFHQ output against an independent PIL/numpy/scipy reference (needs /usr/bin/python3 with numpy, scipy, PIL)', () => {
   // key points of a face in face-api's sample1.jpg (from its 68 landmarks), fixed here so the test needs no detector

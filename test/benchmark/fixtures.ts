@@ -3,12 +3,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { PYTHON } from '../helpers/python.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
+/** What tiny_onnx.py imports: tests of its model run inside describeWithPython(TINY_ONNX_MODULES). */
+export const TINY_ONNX_MODULES = ['numpy', 'torch'] as const;
+
 /** tiny.onnx, tiny_b1.onnx, input.bin and torch_out.bin in `dir`, made by real PyTorch (tiny_onnx.py). */
 export function makeTinyOnnx(dir: string): void {
-  const run = spawnSync('/usr/bin/python3', [path.join(HERE, 'tiny_onnx.py'), dir], { encoding: 'utf8' });
+  const run = spawnSync(PYTHON, [path.join(HERE, 'tiny_onnx.py'), dir], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`tiny_onnx.py failed: ${run.stderr}`);
 }
 

@@ -5,16 +5,20 @@ import * as ort from 'onnxruntime-node';
 import { runBenchmark, writeComparison } from '../../src/benchmark/index.js';
 import { cudaProviderInstalled, openOnnxEmbedder } from '../../src/benchmark/onnx-embedder.js';
 import { UsageError } from '../../src/util/errors.js';
+import { describeWithPython, pythonSkipReason } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeRoot, makeTinyOnnx } from './fixtures.js';
+import { makeRoot, makeTinyOnnx, TINY_ONNX_MODULES } from './fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let input: Float32Array;
 let torchOut: Float32Array;
+// every test here runs the model tiny_onnx.py exports with PyTorch
+const withTinyOnnx = describeWithPython(TINY_ONNX_MODULES);
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
+  if (pythonSkipReason(TINY_ONNX_MODULES)) return;
   makeTinyOnnx(dir);
   const floats = async (f: string) => {
     const b = await fs.readFile(path.join(dir, f));
@@ -27,7 +31,7 @@ afterAll(() => cleanup());
 
 const quiet = { log: () => undefined };
 
-describe('ONNX embedder on a real exported model', () => {
+withTinyOnnx('ONNX embedder on a real exported model', () => {
   it('reads input name, layout and size from the model and equals onnxruntime run directly and torch', async () => {
     const e = await openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { device: 'cpu', ...quiet });
     try {
@@ -79,7 +83,7 @@ describe('ONNX embedder on a real exported model', () => {
   });
 });
 
-describe('runBenchmark with an ONNX model on an ECAF root', () => {
+withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
   it('writes report.json, report.md, scores.csv and roc.svg with every field; skips and counts missing images', async () => {
     const root = path.join(dir, 'root');
     await makeRoot(root);

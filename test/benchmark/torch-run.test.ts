@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { runBenchmark } from '../../src/benchmark/index.js';
 import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
+import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 import { makeRoot } from './fixtures.js';
 
-describe('runBenchmark with a PyTorch checkpoint (worker)', () => {
+describeWithPython(['torch'], pythonExecutable())('runBenchmark with a PyTorch checkpoint (worker)', () => {
   it('scores through the worker with the mtlface flip rule, resizing the aligned faces to 112', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crawl } from '../../src/crawl/index.js';
-import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
+import { ECAF_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -68,7 +68,6 @@ describe('crawl refuses bad data.json with a clear error and writes nothing', ()
   });
 
   it('the CLI exits 2 naming the file, record and field; --help has examples', async () => {
-    ensureBuilt();
     await dataJson(cases[2]![1]);
     const cli = (args: string[]) => spawnSync(process.execPath, [ECAF_BIN, ...args], { encoding: 'utf8' });
     const r = cli(['crawl', '--root', dir]);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crawl, type CrawlOptions } from '../../src/crawl/index.js';
-import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
+import { ECAF_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FaultServer, makeImage, serve } from './fault-server.js';
 import { crawlLines, lastStates, rawNames, writeData } from './helpers.js';
@@ -22,7 +22,6 @@ beforeAll(async () => {
     records.push([`person_${String(i).padStart(3, '0')}`, url]);
   }
   records.push(['gone_1', server.url('/img/gone.jpg')]); // a 404: failed in every run
-  ensureBuilt();
 });
 afterAll(async () => {
   await server.close();

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +12,6 @@ import { readPairFile, type PairsSidecar } from '../../src/pairs/index.js';
 import { sheetGeometry } from '../../src/sheet/layout.js';
 import { UsageError } from '../../src/util/errors.js';
 import { readLastStates } from '../../src/util/jsonl.js';
-import { distFile, PACKAGE_ROOT } from '../../src/util/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** The whole demo, once, in a temporary folder; every test below checks one kind of artifact. */
@@ -24,8 +22,6 @@ let result: DemoResult;
 const said: string[] = [];
 
 beforeAll(async () => {
-  // align's worker threads run the compiled JavaScript
-  if (!existsSync(distFile('align/worker.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
   ({ dir, cleanup } = await tempDir('ecaf-demo-test-'));
   root = path.join(dir, 'ecaf-demo');
   result = await runDemo({ out: root, progress: false, log: (text) => said.push(text) });

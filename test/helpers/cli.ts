@@ -1,16 +1,10 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { distFile, PACKAGE_ROOT } from '../../src/util/paths.js';
+import { PACKAGE_ROOT } from '../../src/util/paths.js';
 
-/** The CLI as users run it. */
+/** The CLI as users run it (dist/ is built by test/global-setup.js). */
 export const ECAF_BIN = path.join(PACKAGE_ROOT, 'bin', 'ecaf.js');
-
-/** The CLI runs from dist/: build it when a fresh clone has none (`npm test` builds first anyway). */
-export function ensureBuilt(): void {
-  if (!existsSync(distFile('cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
-}
 
 const run = promisify(execFile);
 

@@ -1,13 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureBuilt, runEcaf } from '../helpers/cli.js';
+import { runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { randomRecords, writeDataset } from './dataset.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => {
-  ensureBuilt();
   ({ dir, cleanup } = await tempDir('ecaf-pairs-cli-'));
   await writeDataset(dir, randomRecords(21, 300, 8));
 });

@@ -5,11 +5,11 @@ import { promisify } from 'node:util';
 import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
 import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
 import { UsageError } from '../../src/util/errors.js';
+import { pythonSkipReason } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
-import { HAS_TORCH, NO_TORCH_NOTE, makeCheckpoint } from './torch-helpers.js';
+import { makeCheckpoint, withTorch } from './torch-helpers.js';
 
 const run = promisify(execFile);
-const maybe = HAS_TORCH ? describe : describe.skip;
 const SLOW_MS = 300_000;
 
 let dir: string;
@@ -32,7 +32,7 @@ async function expectRefused(file: string, patterns: RegExp[], opts = {}) {
   for (const p of patterns) expect(err!.message).toMatch(p);
 }
 
-maybe(`checkpoints that are not MTLFace are refused, naming what is missing${NO_TORCH_NOTE}`, () => {
+withTorch('checkpoints that are not MTLFace are refused, naming what is missing', () => {
   test('another architecture (torchvision-style ResNet keys): no fsm, lists what the file has', async () => {
     const file = path.join(dir, 'resnet.pth');
     const code = `import torch; torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7), 'bn1.weight': torch.ones(64),
@@ -82,7 +82,9 @@ maybe(`checkpoints that are not MTLFace are refused, naming what is missing${NO_
 });
 
 describe('no usable Python', () => {
-  test('a python without torch: the error says how to install it', async () => {
+  // needs a python that runs (any, torch or not): its torch is replaced by one that fails to import
+  const runs = pythonSkipReason([], pythonExecutable());
+  (runs ? test.skip : test)(`a python without torch: the error says how to install it${runs ? ` (SKIPPED: ${runs})` : ''}`, async () => {
     // a torch package that fails to import, ahead of the real one on PYTHONPATH
     const fake = path.join(dir, 'fake-site', 'torch');
     await mkdir(fake, { recursive: true });

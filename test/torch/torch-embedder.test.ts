@@ -16,13 +16,13 @@ import {
   randomImages,
   referenceForward,
   rowCosine,
+  withTorch,
 } from './torch-helpers.js';
 
 const run = promisify(execFile);
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 // wall time, not CPU: loading 200-300 MB checkpoints on a shared 2-core machine can take a minute
 const SLOW_MS = 300_000;
-const maybe = HAS_TORCH ? describe : describe.skip;
 const maybeShared = HAS_TORCH && SHARED_DATA ? describe : describe.skip;
 
 let dir: string;
@@ -48,7 +48,7 @@ async function expectWorkerMatchesReference(file: string, prefix: string, n: num
   }
 }
 
-maybe(`PyTorch checkpoints through the worker${NO_TORCH_NOTE}`, () => {
+withTorch('PyTorch checkpoints through the worker', () => {
   test('released variant, ir34, encoder. prefix, age head: equals a plain torch forward; frames of 2', async () => {
     const file = await makeCheckpoint(path.join(dir, 'released-ir34.pth'), ['--depth', 'ir34', '--variant', 'released', '--prefix', 'encoder.', '--age-head']);
     const info = await expectWorkerMatchesReference(file, 'encoder.', 3, 2);

@@ -1,15 +1,21 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
 import { packageFile } from '../../src/util/paths.js';
+import { describeWithPython, pythonSkipReason } from '../helpers/python.js';
 
 const run = promisify(execFile);
 
-/** Whether the configured python imports torch; the torch tests skip (and say so) when it does not. */
-export const HAS_TORCH = spawnSync(pythonExecutable(), ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-export const NO_TORCH_NOTE = HAS_TORCH ? '' : ` (SKIPPED: ${pythonExecutable()} cannot import torch)`;
+/** What these tests need of the python ecaf runs (reference_forward.py also imports numpy). */
+export const TORCH_TEST_MODULES = ['torch', 'numpy'] as const;
+/** Why the torch tests skip (they say so), or undefined when the configured python has what they need. */
+export const NO_TORCH = pythonSkipReason(TORCH_TEST_MODULES, pythonExecutable());
+export const HAS_TORCH = NO_TORCH === undefined;
+export const NO_TORCH_NOTE = NO_TORCH ? ` (SKIPPED: ${NO_TORCH})` : '';
+/** describe for tests that need torch: skipped with the reason printed when it is missing. */
+export const withTorch = describeWithPython(TORCH_TEST_MODULES, pythonExecutable());
 
 const REFERENCE = path.join(path.dirname(new URL(import.meta.url).pathname), 'reference_forward.py');
 export const IMAGE_FLOATS = 3 * 112 * 112;
