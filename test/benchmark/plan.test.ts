@@ -6,7 +6,7 @@ import type { EcafRecord } from '../../src/dataset/record.js';
 import type { PairList } from '../../src/pairs/pair-list.js';
 import { PairFileError, readPairSidecar } from '../../src/pairs/read.js';
 import { UsageError } from '../../src/util/errors.js';
-import { ensureBuilt, runEcaf } from '../helpers/cli.js';
+import { runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const rec = (id: string, age: number, identity: string): EcafRecord => ({ index: 0, id, imageUrl: `http://example.org/${id}.jpg`, identity, age });
@@ -77,7 +77,6 @@ describe('the pair sidecar is read strictly', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    ensureBuilt();
     ({ dir, cleanup } = await tempDir());
   });
   afterAll(() => cleanup());
