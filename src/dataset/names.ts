@@ -46,7 +46,6 @@ export const alignedFileName = (id: string, variant: AlignedVariant): string => 
  * img_ffhq takes it with its extension made `.png`. Null when the name does not resolve (imageNameProblem).
  */
 export function alignedFileOfImage(dir: string, name: string, variant: AlignedVariant): string | null {
-  const id = idOfImageName(name);
-  if (id === null || imageNameProblem(name) !== undefined) return null;
-  return variant === 'mtcnn' ? path.join(dir, name) : path.join(dir, path.dirname(name), alignedFileName(id, 'ffhq'));
+  if (imageNameProblem(name) !== undefined) return null;
+  return variant === 'mtcnn' ? path.join(dir, name) : path.join(dir, path.dirname(name), alignedFileName(idOfImageName(name)!, 'ffhq'));
 }

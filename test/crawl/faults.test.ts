@@ -162,7 +162,7 @@ describe('crawl: each fault ends in the right crawl.jsonl state', () => {
   it('refuses a PNG whose header claims 100000x100000 pixels as too_large', async () => {
     const { state, raw } = await crawlOne(server.route('/huge.png', serve(claimedPng(100000, 100000), 'image/png')));
     expect(state).toMatchObject({ status: 'failed', error: 'too_large' });
-    expect(state.detail).toMatch(/100000x100000 pixels/);
+    expect(state.detail).toMatch(/100000x100000 is over 60 megapixels/);
     expect(raw).toEqual([]);
   });
 
