@@ -48,7 +48,7 @@ export const emptyTimings = (): AlignTimings => ({ decode: 0, detect: 0, landmar
 /** The 5-point (MTCNN/ArcFace) crop: least-squares similarity onto the template, bilinear, black border. */
 export function alignMtcnn(img: RgbImage, points5: readonly Point[], size: number): RgbImage {
   const toTemplate = umeyama(points5, mtcnnTemplate(size));
-  return warpAffine(img, similarityMatrix(invertSimilarity(toTemplate)), size, size, 'zero');
+  return warpAffine(img, similarityMatrix(invertSimilarity(toTemplate)), size, size);
 }
 
 function rgbSharp(img: RgbImage): ReturnType<typeof sharp> {

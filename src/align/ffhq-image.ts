@@ -3,7 +3,7 @@ import type { RgbImage } from '../util/faceapi.js';
 import { ffhqPlan, ffhqQuad, type FfhqKeyPoints, type FfhqPlan, type Quad } from './ffhq.js';
 import { ffhqPad } from './ffhq-pad.js';
 import type { Affine } from './similarity.js';
-import { cropRgb, warpAffine } from './warp.js';
+import { cropRgb, transformResize } from './warp.js';
 
 /** Antialiased resize (Lanczos 3, PIL's ANTIALIAS) of raw RGB. */
 export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
@@ -31,17 +31,22 @@ export interface FfhqResult {
   plan: FfhqPlan;
 }
 
-/**
- * The FFHQ alignment of one face: shrink, crop, pad, transform at `transformSize` and
- * antialiased downscale to `outputSize` (transformSize = 4 * outputSize is the published one).
- */
-export async function alignFfhq(img: RgbImage, keys: FfhqKeyPoints, outputSize: number, transformSize: number): Promise<FfhqResult> {
-  const plan = ffhqPlan(ffhqQuad(keys), img.width, img.height, outputSize, transformSize);
+/** Steps 3-5 of the plan on the photo: the image that step 6 transforms (the photo itself when the plan changes nothing). */
+export async function ffhqSource(img: RgbImage, plan: FfhqPlan): Promise<RgbImage> {
   let cur = img;
   if (plan.shrink > 1) cur = await resizeRgb(cur, plan.shrunkSize[0], plan.shrunkSize[1]);
   if (plan.crop) cur = cropRgb(cur, plan.crop);
   if (plan.pad) cur = ffhqPad(cur, plan.pad, plan.blurSigma);
-  let out = warpAffine(cur, quadInverse(plan.quad, transformSize), transformSize, transformSize, 'pil');
-  if (outputSize < transformSize) out = await resizeRgb(out, outputSize, outputSize);
-  return { image: out, plan };
+  return cur;
+}
+
+/**
+ * The FFHQ alignment of one face: shrink, crop, pad, transform at `transformSize` and
+ * antialiased downscale to `outputSize` (transformSize = 4 * outputSize is the published one),
+ * the last two in one pass at `plan.samples` samples per output pixel.
+ */
+export async function alignFfhq(img: RgbImage, keys: FfhqKeyPoints, outputSize: number, transformSize: number): Promise<FfhqResult> {
+  const plan = ffhqPlan(ffhqQuad(keys), img.width, img.height, outputSize, transformSize);
+  const source = await ffhqSource(img, plan);
+  return { image: transformResize(source, quadInverse(plan.quad, transformSize), outputSize, transformSize, plan.samples), plan };
 }

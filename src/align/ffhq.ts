@@ -96,6 +96,8 @@ export interface FfhqPlan {
   sourceSize: [number, number];
   outputSize: number;
   transformSize: number;
+  /** Step 6: samples per output pixel and axis at which the transform square is evaluated (ffhqSamples). */
+  samples: number;
 }
 
 function bounds(quad: Quad): IntBox {
@@ -144,5 +146,25 @@ export function ffhqPlan(q: FfhqQuad, width: number, height: number, outputSize:
     pad = null;
   }
 
-  return { shrink: shrink > 1 ? shrink : 1, shrunkSize, crop, pad, blurSigma: qsize * 0.02, quad, qsize, sourceSize: [w, h], outputSize, transformSize };
+  const samples = ffhqSamples(qsize, outputSize, transformSize);
+  return { shrink: shrink > 1 ? shrink : 1, shrunkSize, crop, pad, blurSigma: qsize * 0.02, quad, qsize, sourceSize: [w, h], outputSize, transformSize, samples };
+}
+
+/** Most source pixels between two samples of the transform square (bench/ffhq-warp.ts, BENCHMARKS.md: align). */
+export const SAMPLE_SPACING = 0.4;
+/** Most source pixels per output pixel for one sample per output pixel, which drops the Lanczos window. */
+export const SINGLE_SAMPLE_SPACING = 0.2;
+
+/**
+ * How densely step 6 evaluates the transform square: transformSize / outputSize samples per output
+ * pixel and axis is the procedure itself; where the (shrunk) quad is small, the bilinear surface is
+ * smooth at that scale and fewer samples, at most SAMPLE_SPACING source pixels apart, give the same
+ * Lanczos average to about a grey level (one sample: the --ffhq-fast transform).
+ */
+export function ffhqSamples(qsize: number, outputSize: number, transformSize: number): number {
+  const factor = transformSize / outputSize;
+  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`ffhq: transform size ${transformSize} is not a multiple of the output size ${outputSize}`);
+  const spacing = qsize / outputSize; // source pixels per output pixel
+  if (spacing <= SINGLE_SAMPLE_SPACING) return 1;
+  return Math.min(factor, Math.max(2, Math.ceil(spacing / SAMPLE_SPACING)));
 }
