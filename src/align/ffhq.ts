@@ -153,7 +153,7 @@ export function ffhqPlan(q: FfhqQuad, width: number, height: number, outputSize:
 /** Most source pixels between two samples of the transform square (bench/ffhq-warp.ts, BENCHMARKS.md: align). */
 export const SAMPLE_SPACING = 0.4;
 /** Most source pixels per output pixel for one sample per output pixel, which drops the Lanczos window. */
-export const SINGLE_SAMPLE_SPACING = 0.2;
+export const SINGLE_SAMPLE_SPACING = 0.1;
 
 /**
  * How densely step 6 evaluates the transform square: transformSize / outputSize samples per output
