@@ -2,7 +2,7 @@ import type { RgbImage } from '../util/faceapi.js';
 import { rint, type IntBox } from './ffhq.js';
 
 /**
- * FFHQ's padding step (REFERENCE.md section 4, step 5) on raw RGB: reflect-pad, blend towards
+ * FFHQ's padding step (docs/reference.md section 4, step 5) on raw RGB: reflect-pad, blend towards
  * a Gaussian blur with weight clip(mask*3+1, 0, 1), then towards the per-channel median with
  * weight clip(mask, 0, 1), round half to even and clip to 8 bits.
  */

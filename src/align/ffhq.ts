@@ -2,7 +2,7 @@ import type { Point } from './similarity.js';
 
 /**
  * The pure geometry of the FFHQ alignment (NVlabs ffhq-dataset `recreate_aligned_images`,
- * REFERENCE.md section 4): where the oriented square sits, and how the image is shrunk,
+ * docs/reference.md section 4): where the oriented square sits, and how the image is shrunk,
  * cropped and padded before the square is mapped onto the output. Pixel work: ffhq-image.ts.
  */
 

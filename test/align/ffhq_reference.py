@@ -1,5 +1,5 @@
 """Independent reference of the FFHQ alignment (NVlabs ffhq-dataset recreate_aligned_images),
-written from REFERENCE.md section 4 with PIL, numpy and scipy, to check the TypeScript port.
+written from docs/reference.md section 4 with PIL, numpy and scipy, to check the TypeScript port.
 
 usage: /usr/bin/python3 ffhq_reference.py IMAGE POINTS_JSON OUTPUT_SIZE TRANSFORM_SIZE OUT.png
 POINTS_JSON holds {"eye_left": [x, y], "eye_right": [x, y], "mouth_left": [x, y], "mouth_right": [x, y]}.
