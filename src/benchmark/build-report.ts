@@ -10,6 +10,7 @@ import { closedSetIdentification } from './identification.js';
 import { equalErrorRate, kFoldAccuracy, rocAuc, rocCurve, rocForPlot, tarAtFars, type ScoredPairs } from './metrics.js';
 import type { FilePlan, IdentificationPlan } from './plan.js';
 import type { BenchmarkReport, ScoreRow } from './report.js';
+import { reportNotes } from './report-notes.js';
 
 /** FAR targets of TAR@FAR (insightface's own is 1e-3). */
 export const FAR_TARGETS = [1e-4, 1e-3, 1e-2, 1e-1];
@@ -47,6 +48,8 @@ export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: Sc
   const roc = rocCurve(s.cosine, s.pairs.same);
   const positives = s.pairs.same.reduce((n, v) => n + v, 0);
   const anyAge = s.gap.some((g) => !Number.isNaN(g));
+  const eer = equalErrorRate(roc);
+  const notes = reportNotes(s.pairs, acc, tars, eer);
   const { info, dim } = i.model;
   const e = i.embeddings.stats;
   const report: BenchmarkReport = {
@@ -71,12 +74,22 @@ export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: Sc
     },
     speed: { embedded: e.embedded, fromCache: e.fromCache, seconds: e.seconds, modelSeconds: e.modelSeconds, imagesPerSecond: e.embedded > 0 ? e.embedded / e.seconds : null },
     accuracy: {
-      mean: acc.mean,
-      std: acc.std,
+      mean: notes.accuracyUndefined ? Number.NaN : acc.mean,
+      std: notes.accuracyUndefined ? Number.NaN : acc.std,
       folds: acc.foldAccuracy.map((a, f) => ({ fold: f, accuracy: a, threshold: acc.foldThreshold[f]!, cosineThreshold: 1 - acc.foldThreshold[f]! / 2 })),
+      undefinedReason: notes.accuracyUndefined,
+      grid: notes.grid,
     },
-    tarAtFar: tars.map((t) => ({ farTarget: t.farTarget, tar: t.tar, tarStd: t.tarStd, far: t.far, foldThresholds: t.foldThreshold })),
-    roc: { auc: rocAuc(roc), eer: equalErrorRate(roc), ...rocForPlot(roc, s.rows.length - positives) },
+    tarAtFar: tars.map((t, k) => ({
+      farTarget: t.farTarget,
+      tar: t.tar,
+      tarStd: t.tarStd,
+      far: t.far,
+      foldThresholds: t.foldThreshold,
+      measurable: notes.far[k]!.measurable,
+      smallestMeasurableFar: notes.far[k]!.smallestMeasurableFar,
+    })),
+    roc: { auc: rocAuc(roc), eer, ...rocForPlot(roc, s.rows.length - positives), marks: notes.marks },
     ageGap: anyAge ? ageGapResults(s.pairs, s.gap, acc.foldThreshold, tar3.foldThreshold) : null,
     identification: i.file.identification ? identify(i.file.identification, i.embeddings, i.records) : null,
   };

@@ -61,21 +61,37 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
   const sidecar = await readSidecar(file);
   const ort = await import('onnxruntime-node');
   const device = opts.device ?? 'auto';
+  // a file onnxruntime cannot parse is bad input (exit 2), said without onnxruntime's internals
+  const create = async (providers: string[]): Promise<InferenceSession> => {
+    try {
+      return await ort.InferenceSession.create(file, { executionProviders: providers });
+    } catch (err) {
+      if (/protobuf parsing failed|invalid_protobuf|no graph was found/i.test((err as Error).message)) throw new UsageError(`not an ONNX model: ${file}`);
+      throw err;
+    }
+  };
   let session: InferenceSession | undefined;
   let where = 'cpu';
-  if (device === 'cuda' && !cudaProviderInstalled()) throw new UsageError(ONNX_CUDA_HELP);
+  let note: string | undefined;
+  if (device === 'cuda' && !cudaProviderInstalled()) {
+    // the CUDA help only for a model that is one
+    await (await create(['cpu'])).release();
+    throw new UsageError(ONNX_CUDA_HELP);
+  }
   if (device === 'cuda' || (device === 'auto' && cudaProviderInstalled())) {
     try {
-      session = await ort.InferenceSession.create(file, { executionProviders: ['cuda'] });
+      session = await create(['cuda']);
       where = 'cuda';
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       if (device === 'cuda') throw new Error(`onnxruntime could not start the CUDA provider: ${(err as Error).message}`);
-      log(`auto: the CUDA provider did not start (${(err as Error).message.split('\n')[0]}); running on CPU`);
+      note = `auto: the CUDA provider did not start (${(err as Error).message.split('\n')[0]}); running on CPU`;
     }
   } else if (device === 'auto') {
-    log('auto: onnxruntime-node has no CUDA provider installed here; running on CPU (--device cuda says how to install it)');
+    note = 'auto: onnxruntime-node has no CUDA provider installed here; running on CPU (--device cuda says how to install it)';
   }
-  session ??= await ort.InferenceSession.create(file, { executionProviders: ['cpu'] });
+  session ??= await create(['cpu']);
+  if (note) log(note);
 
   const meta = session.inputMetadata[0];
   if (!meta || !meta.isTensor) throw new UsageError(`${file}: the model's first input is not a tensor`);

@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { AgeGapResult } from './age-gap.js';
 import type { EmbedderInfo, Preprocessing } from './embedder.js';
 import type { IdentificationResult } from './identification.js';
+import type { GridNote } from './report-notes.js';
+import type { RocMark } from './roc-svg.js';
 
 /** report.json: everything one benchmark run of one model on one pair file measured. */
 export interface BenchmarkReport {
@@ -35,17 +37,33 @@ export interface BenchmarkReport {
     modelSeconds: number;
     /** Images per second of decode + preprocess + model, over the images embedded (null when all were cached). */
     imagesPerSecond: number | null;
+    /** When every embedding came from the cache: the speed of the run that computed them (absent when unknown). */
+    computedBy?: { imagesPerSecond: number | null; embedded: number; seconds: number; modelSeconds: number; date: string };
   };
   /** insightface's 10-fold protocol on squared L2 distance between unit embeddings. */
   accuracy: {
     mean: number;
     std: number;
     folds: { fold: number; accuracy: number; threshold: number; cosineThreshold: number }[];
+    /** Why mean and std are not defined (fewer than 2 folds: no held-out threshold), null when they are. */
+    undefinedReason: string | null;
+    /** Whether the protocol's threshold grid is coarser than the gap between genuine and impostor scores, with a fine-grid accuracy as a labelled extra. */
+    grid: GridNote;
   };
   /** insightface's calculate_val per FAR target: mean held-out TAR (and std) and FAR. */
-  tarAtFar: { farTarget: number; tar: number; tarStd: number; far: number; foldThresholds: number[] }[];
+  tarAtFar: {
+    farTarget: number;
+    tar: number;
+    tarStd: number;
+    far: number;
+    foldThresholds: number[];
+    /** False when some fold's training negatives are too few to reach farTarget (absent in older reports). */
+    measurable?: boolean;
+    /** 1 / the fewest training negatives of any fold: the smallest FAR target this pair file can measure. */
+    smallestMeasurableFar?: number;
+  }[];
   /** Pooled over all scored pairs, on cosine scores. */
-  roc: { auc: number; eer: number; far: number[]; tar: number[] };
+  roc: { auc: number; eer: number; far: number[]; tar: number[]; marks: RocMark[] };
   /** Per age-gap bin (years); null when data.json gives no ages for these images. */
   ageGap: AgeGapResult[] | null;
   /** Missing-children protocol only: child photos against all adult photos. */
@@ -71,6 +89,37 @@ export function scoresCsv(rows: readonly ScoreRow[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** The protocol's accuracy, or why it is not defined. */
+function accuracyLine(r: BenchmarkReport): string {
+  if (r.accuracy.undefinedReason) return `Accuracy (insightface k-fold): **not defined**: ${r.accuracy.undefinedReason}`;
+  return `Accuracy (insightface ${r.pairs.folds}-fold): **${pct(r.accuracy.mean)} ± ${pct(r.accuracy.std)}**`;
+}
+
+/** When no threshold of the protocol's grid falls in the gap between genuine and impostor scores. */
+function gridLines(r: BenchmarkReport): string[] {
+  const g = r.accuracy.grid;
+  if (!g?.coarser) return [];
+  const lines = [
+    '',
+    `Note: genuine and impostor pairs are separable (largest genuine squared-L2 distance ${g.maxGenuine.toFixed(5)}, smallest impostor ${g.minImpostor.toFixed(5)}), ` +
+      `but no threshold of the protocol's grid (step ${g.step}) falls between them, so the accuracy stays below 100% while the EER is 0.`,
+  ];
+  if (g.fineGrid) lines.push(`Extra, not the protocol's number: on a grid of step ${g.fineGrid.step} the same k-fold accuracy is ${pct(g.fineGrid.mean)} ± ${pct(g.fineGrid.std)}.`);
+  return lines;
+}
+
+/** One TAR@FAR row: "not measurable" where the training folds have too few negatives. */
+function tarRow(t: BenchmarkReport['tarAtFar'][number]): string {
+  if (t.measurable === false) return `| ${t.farTarget} | not measurable (smallest measurable FAR ${t.smallestMeasurableFar!.toExponential(2)}) | |`;
+  return `| ${t.farTarget} | ${pct(t.tar)} ± ${pct(t.tarStd)} | ${t.far.toExponential(2)} |`;
+}
+
+function farNote(r: BenchmarkReport): string[] {
+  const t = r.tarAtFar.find((x) => x.measurable === false);
+  if (!t) return [];
+  return ['', `A FAR target below 1 / (negatives of the training folds) = ${t.smallestMeasurableFar!.toExponential(2)} cannot be measured: one accepted impostor is already a larger FAR.`];
+}
+
 export function reportMarkdown(r: BenchmarkReport): string {
   const lines = [
     `# ${r.model.model} on ${path.basename(r.pairs.file)}`,
@@ -91,13 +140,15 @@ export function reportMarkdown(r: BenchmarkReport): string {
     '',
     '## Verification',
     '',
-    `Accuracy (insightface ${r.pairs.folds}-fold): **${pct(r.accuracy.mean)} ± ${pct(r.accuracy.std)}**`,
+    accuracyLine(r),
+    ...gridLines(r),
     '',
     '| FAR target | TAR (mean ± std over folds) | measured FAR |',
     '|---|---|---|',
-    ...r.tarAtFar.map((t) => `| ${t.farTarget} | ${pct(t.tar)} ± ${pct(t.tarStd)} | ${t.far.toExponential(2)} |`),
+    ...r.tarAtFar.map(tarRow),
+    ...farNote(r),
     '',
-    `AUC ${r.roc.auc.toFixed(5)}, EER ${pct(r.roc.eer)} (pooled ROC over all pairs: roc.svg)`,
+    `AUC ${pct(r.roc.auc)}, EER ${pct(r.roc.eer)} (pooled ROC over all pairs: roc.svg, with the protocol threshold, the EER point and the TAR@FAR points marked; score histograms: scores.svg)`,
     '',
     '| fold | accuracy | threshold (squared L2) | cosine threshold |',
     '|---|---|---|---|',
@@ -126,12 +177,20 @@ export function reportMarkdown(r: BenchmarkReport): string {
 export function formatReportSummary(r: BenchmarkReport, dir: string): string {
   const tar = r.tarAtFar.find((t) => t.farTarget === 1e-3);
   const parts = [
-    `${path.basename(r.pairs.file)}: accuracy ${pct(r.accuracy.mean)} ± ${pct(r.accuracy.std)}`,
-    tar ? `TAR@FAR=1e-3 ${pct(tar.tar)}` : '',
-    `AUC ${r.roc.auc.toFixed(4)}`,
+    `${path.basename(r.pairs.file)}: accuracy ${r.accuracy.undefinedReason ? 'not defined' : `${pct(r.accuracy.mean)} ± ${pct(r.accuracy.std)}`}`,
+    tar ? (tar.measurable === false ? `TAR@FAR=1e-3 not measurable (smallest measurable FAR ${tar.smallestMeasurableFar!.toExponential(1)})` : `TAR@FAR=1e-3 ${pct(tar.tar)}`) : '',
+    `AUC ${pct(r.roc.auc)}`,
     `EER ${pct(r.roc.eer)}`,
     r.identification ? `rank-1 ${pct(r.identification.rank1)} rank-5 ${pct(r.identification.rank5)}` : '',
   ].filter(Boolean);
   const skipped = r.pairs.skippedMissingImages ? `\n  ${r.pairs.skippedMissingImages} of ${r.pairs.total} pairs skipped: ${r.pairs.missingImages} images missing under ${r.images.folder}` : '';
-  return `${parts.join(', ')} (${r.pairs.scored} pairs)${skipped}\n  -> ${dir}`;
+  return `${parts.join(', ')} (${r.pairs.scored} pairs)${skipped}${summaryNotes(r)}\n  -> ${dir}`;
+}
+
+/** The warnings the console adds under the numbers. */
+function summaryNotes(r: BenchmarkReport): string {
+  const notes: string[] = [];
+  if (r.accuracy.undefinedReason) notes.push(`accuracy not defined: ${r.accuracy.undefinedReason}`);
+  if (r.accuracy.grid?.coarser) notes.push(`the protocol's threshold grid (step ${r.accuracy.grid.step}) is coarser than the gap between genuine and impostor scores: accuracy < 100% with EER 0${r.accuracy.grid.fineGrid ? ` (fine grid, an extra: ${pct(r.accuracy.grid.fineGrid.mean)})` : ''}`);
+  return notes.map((n) => `\n  note: ${n}`).join('');
 }

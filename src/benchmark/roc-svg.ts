@@ -3,7 +3,17 @@ export interface RocSeries {
   label: string;
   far: readonly number[];
   tar: readonly number[];
+  /** Operating points to mark on the curve (protocol threshold, EER, TAR@FAR). */
+  marks?: readonly RocMark[];
 }
+
+export interface RocMark {
+  label: string;
+  far: number;
+  tar: number;
+}
+
+const MARK_SHAPES = ['circle', 'square', 'diamond'] as const;
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
@@ -43,10 +53,26 @@ export function rocSvg(series: readonly RocSeries[], title: string): string {
     const color = COLORS[i % COLORS.length]!;
     const pts = s.far.map((f, k) => `${x(f).toFixed(1)},${y(s.tar[k]!).toFixed(1)}`).join(' ');
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`);
+    (s.marks ?? []).forEach((m, k) => {
+      if (!Number.isFinite(m.far) || !Number.isFinite(m.tar)) return;
+      out.push(markSvg(MARK_SHAPES[Math.min(k, MARK_SHAPES.length - 1)]!, x(m.far), y(m.tar), color, m.label));
+      const ty = T + 16 + 16 * k + 16 * i * (s.marks?.length ?? 0);
+      out.push(`<text x="${L + 24}" y="${ty}" dominant-baseline="middle">${esc(m.label)}</text>`);
+      out.push(markSvg(MARK_SHAPES[Math.min(k, MARK_SHAPES.length - 1)]!, L + 14, ty, color, m.label));
+    });
     const ly = H - B - 12 - (series.length - 1 - i) * 16;
     out.push(`<line x1="${W - R - 190}" y1="${ly}" x2="${W - R - 170}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     out.push(`<text x="${W - R - 164}" y="${ly}" dominant-baseline="middle">${esc(s.label)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** One marked point: an outlined shape with its label as tooltip. */
+function markSvg(shape: (typeof MARK_SHAPES)[number], px: number, py: number, color: string, label: string): string {
+  const title = `<title>${esc(label)}</title>`;
+  const p = (v: number) => v.toFixed(1);
+  if (shape === 'circle') return `<circle cx="${p(px)}" cy="${p(py)}" r="5" fill="white" stroke="${color}" stroke-width="2">${title}</circle>`;
+  if (shape === 'square') return `<rect x="${p(px - 4.5)}" y="${p(py - 4.5)}" width="9" height="9" fill="white" stroke="${color}" stroke-width="2">${title}</rect>`;
+  return `<polygon points="${p(px)},${p(py - 6)} ${p(px + 6)},${p(py)} ${p(px)},${p(py + 6)} ${p(px - 6)},${p(py)}" fill="${color}" stroke="${color}">${title}</polygon>`;
 }

@@ -5,6 +5,9 @@ import { iterateDataJson } from '../dataset/load.js';
 import type { PairFileFormat, PairList } from './pair-list.js';
 import { readPairFile } from './read.js';
 
+/** Said by `ecaf pairs` and `pairs check` of a one-fold list (docs/benchmark-sets.md). */
+export const ONE_FOLD_WARNING = 'one fold only: the benchmark protocol picks thresholds on the other folds, so its accuracy is not defined on this list (TAR, ROC, AUC and EER are)';
+
 /** How many examples of each kind of problem the report keeps (all are counted). */
 const MAX_EXAMPLES = 20;
 
@@ -144,6 +147,7 @@ export function checkPairList(list: PairList, opts: { identityOf?: (image: strin
   if (r.labelConflicts.count) r.problems.push(`${r.labelConflicts.count} pairs whose label contradicts the identities`);
   if (r.missing?.count) r.problems.push(`${r.missing.count} of ${r.missing.checked} images are missing under ${datasetLayout(opts.root!).imageData}`);
   if (perFold.some((f) => f.positives + f.negatives === 0)) r.problems.push('some folds have no pairs');
+  if (list.folds < 2) r.warnings.push(ONE_FOLD_WARNING);
   if (!r.balanced) r.warnings.push('unbalanced: folds differ in size, or hold unequal numbers of positives and negatives');
   if (identitySource === 'none') r.warnings.push('identities unknown: overlap between folds not checked (give --root to read them from data.json)');
   return r;
@@ -167,6 +171,7 @@ const FORMAT_NAMES: Record<PairFileFormat, string> = {
   'lfw-view1': 'LFW View 1',
   calfw: 'CALFW list',
   csv: 'CSV',
+  'insightface-bin': 'insightface .bin set',
 };
 
 /** The report as text, one finding a line. */

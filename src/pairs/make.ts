@@ -3,6 +3,7 @@ import { datasetLayout } from '../dataset/layout.js';
 import { UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from './age-class.js';
+import { ONE_FOLD_WARNING } from './check.js';
 import { childrenPlan } from './children.js';
 import { crossAgePlan, DEFAULT_MIN_AGE_GAP, GAP_BIN_YEARS } from './cross-age.js';
 import { assignFolds } from './folds.js';
@@ -234,6 +235,7 @@ export function formatPairsSummary(r: PairsResult): string {
     `sidecar: ${r.sidecar}`,
   ];
   if (r.fewer) lines.push(`fewer than asked (--allow-fewer): asked ${m.parameters.folds} folds x (${m.parameters.perFold} + ${m.parameters.perFold})`);
+  if (r.folds < 2) lines.push(`warning: ${ONE_FOLD_WARNING}`);
   lines.push(`inputs: ${m.inputs.records} records, ${m.inputs.aligned} aligned, ${m.inputs.usableImages} usable images of ${m.inputs.usableIdentities} identities; read in ${r.loadSeconds.toFixed(2)} s, drawn in ${r.drawSeconds.toFixed(2)} s`);
   return lines.join('\n') + '\n';
 }

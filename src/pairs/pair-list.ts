@@ -2,7 +2,7 @@
  * A pair list as every reader returns it, whatever the file's format: what `pairs check`
  * inspects and what `benchmark` scores.
  */
-export type PairFileFormat = 'ecaf' | 'lfw-view2' | 'lfw-view1' | 'calfw' | 'csv';
+export type PairFileFormat = 'ecaf' | 'lfw-view2' | 'lfw-view1' | 'calfw' | 'csv' | 'insightface-bin';
 
 export interface Pair {
   /** Image names as the file gives them, relative to the aligned folders (`<id>.jpg`, `name/name_0001.jpg`). */

@@ -59,7 +59,7 @@ function checkedPair(file: string, p: Pair): Pair {
 }
 
 /** Which supported format `text` is in, from its first non-blank line. */
-export function detectPairFormat(text: string, file: string): PairFileFormat {
+export function detectPairFormat(text: string, file: string): Exclude<PairFileFormat, 'insightface-bin'> {
   const first = splitLines(text, /\s+/)[0];
   if (!first) throw new PairFileError(file, undefined, 'the file has no pairs (it is empty)');
   if (file.toLowerCase().endsWith('.csv') || first.text.includes(',')) return 'csv';

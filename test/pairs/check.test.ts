@@ -32,6 +32,12 @@ describe('checkPairList', () => {
     expect(r.warnings[0]).toMatch(/^unbalanced/);
     expect(r.problems).toHaveLength(2);
   });
+
+  it('warns that a one-fold list has no protocol accuracy', () => {
+    const r = checkPairList(parsePairText('a b 1\nc d -1\n', 'l.txt', { folds: 1 }));
+    expect(r.warnings).toContainEqual(expect.stringMatching(/^one fold only: .*accuracy is not defined/));
+    expect(formatPairCheck(r)).toMatch(/warning: one fold only/);
+  });
 });
 
 describe('checkPairFile with --root', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ageClass } from '../../src/pairs/age-class.js';
 import { checkPairFile } from '../../src/pairs/check.js';
 import { gapBin } from '../../src/pairs/cross-age.js';
-import { makePairs, type PairProtocol, type PairsSidecar } from '../../src/pairs/make.js';
+import { formatPairsSummary, makePairs, type PairProtocol, type PairsSidecar } from '../../src/pairs/make.js';
 import { Prng } from '../../src/pairs/prng.js';
 import { readPairFile } from '../../src/pairs/read.js';
 import { UsageError } from '../../src/util/errors.js';
@@ -68,6 +68,7 @@ describe('cross-age: hand-made data with one answer', () => {
     expect((err2 as Error).message).toMatch(/no pairs in some of the 2 folds; 1 \+ 1 per fold fits in 1 fold \(/);
     const r = await makePairs({ root: dir, protocol: 'cross-age', folds: 2, perFold: 3, allowFewer: true });
     expect([r.folds, r.perFold, r.fewer]).toEqual([1, 1, true]);
+    expect(formatPairsSummary(r)).toMatch(/\nwarning: one fold only: .*accuracy is not defined/);
     expect(await read(r.file)).toBe('A_1.jpg A_2.jpg 1\nB_1.jpg A_2.jpg -1\n');
     expect(JSON.parse(await read(r.sidecar))).toMatchObject({ parameters: { folds: 2, perFold: 3, allowFewer: true }, folds: 1, perFold: 1 });
   });
