@@ -72,7 +72,7 @@ export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: Sc
       skippedMissingImages: s.skipped,
       missingImages: s.missing.size,
     },
-    speed: { embedded: e.embedded, fromCache: e.fromCache, seconds: e.seconds, modelSeconds: e.modelSeconds, imagesPerSecond: e.embedded > 0 ? e.embedded / e.seconds : null },
+    speed: { embedded: e.embedded, fromCache: e.fromCache, seconds: e.seconds, modelSeconds: e.modelSeconds, imagesPerSecond: e.embedded > 0 ? e.embedded / e.seconds : null, ...(e.computedBy ? { computedBy: e.computedBy } : {}) },
     accuracy: {
       mean: notes.accuracyUndefined ? Number.NaN : acc.mean,
       std: notes.accuracyUndefined ? Number.NaN : acc.std,

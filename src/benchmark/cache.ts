@@ -14,6 +14,17 @@ export interface CacheSetting {
   dim: number;
 }
 
+/** How fast the run that computed cached embeddings went, so a report of a cached rerun keeps it. */
+export interface ComputedSpeed {
+  embedded: number;
+  seconds: number;
+  modelSeconds: number;
+  imagesPerSecond: number | null;
+  date: string;
+}
+
+const SPEED_FILE = 'speed.json';
+
 /** Identity of one image file: its name (path under the dataset root), size and modification time. */
 export async function imageKey(file: string, name: string): Promise<string | undefined> {
   try {
@@ -56,6 +67,23 @@ export class EmbeddingCache {
       chunk.keys.forEach((k, i) => rows.set(k, chunk.data.subarray(i * setting.dim, (i + 1) * setting.dim)));
     }
     return new EmbeddingCache(dir, setting.dim, rows);
+  }
+
+  /** The speed of the run that computed most of these embeddings (speed.json), when one was recorded. */
+  async computedBy(): Promise<ComputedSpeed | undefined> {
+    try {
+      const j = JSON.parse(await fs.readFile(path.join(this.dir, SPEED_FILE), 'utf8')) as ComputedSpeed;
+      return typeof j.embedded === 'number' && typeof j.seconds === 'number' ? j : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Record a run's speed, unless an earlier run computed more images. */
+  async recordSpeed(s: ComputedSpeed): Promise<void> {
+    const old = await this.computedBy();
+    if (old && old.embedded > s.embedded) return;
+    await writeFileAtomic(path.join(this.dir, SPEED_FILE), JSON.stringify(s) + '\n');
   }
 
   get size(): number {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { InterruptedError, UsageError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
-import { EmbeddingCache, imageKey } from './cache.js';
+import { EmbeddingCache, imageKey, type ComputedSpeed } from './cache.js';
 import type { Embedder, Preprocessing } from './embedder.js';
 import { combineViews } from './flip.js';
 import type { ImageToEmbed } from './plan.js';
@@ -27,6 +27,8 @@ export interface EmbedStats {
   seconds: number;
   /** Of `seconds`, the time spent waiting for the model. */
   modelSeconds: number;
+  /** When every embedding came from the cache: the speed of the run that computed them, if recorded. */
+  computedBy?: ComputedSpeed;
 }
 
 /**
@@ -93,8 +95,18 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
     index: new Map(images.map((im, i) => [im.name, i])),
     dim: embedder.dim,
     vectors,
-    stats: { embedded: todo.length, fromCache, seconds: (performance.now() - start) / 1000, modelSeconds: run.modelSeconds },
+    stats: await speedStats(cache, todo.length, fromCache, (performance.now() - start) / 1000, run.modelSeconds),
   };
+}
+
+/** This run's speed; recorded in the cache when it computed images, read back from it when it computed none. */
+async function speedStats(cache: EmbeddingCache, embedded: number, fromCache: number, seconds: number, modelSeconds: number): Promise<EmbedStats> {
+  if (embedded > 0) {
+    await cache.recordSpeed({ embedded, seconds, modelSeconds, imagesPerSecond: embedded / seconds, date: new Date().toISOString() });
+    return { embedded, fromCache, seconds, modelSeconds };
+  }
+  const computedBy = fromCache > 0 ? await cache.computedBy() : undefined;
+  return { embedded, fromCache, seconds, modelSeconds, ...(computedBy ? { computedBy } : {}) };
 }
 
 /** An image to compute: its position in the request and its cache key. */

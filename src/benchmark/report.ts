@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AgeGapResult } from './age-gap.js';
 import type { EmbedderInfo, Preprocessing } from './embedder.js';
 import type { IdentificationResult } from './identification.js';
+import type { ComputedSpeed } from './cache.js';
 import type { GridNote } from './report-notes.js';
 import type { RocMark } from './roc-svg.js';
 
@@ -38,7 +39,7 @@ export interface BenchmarkReport {
     /** Images per second of decode + preprocess + model, over the images embedded (null when all were cached). */
     imagesPerSecond: number | null;
     /** When every embedding came from the cache: the speed of the run that computed them (absent when unknown). */
-    computedBy?: { imagesPerSecond: number | null; embedded: number; seconds: number; modelSeconds: number; date: string };
+    computedBy?: ComputedSpeed;
   };
   /** insightface's 10-fold protocol on squared L2 distance between unit embeddings. */
   accuracy: {
@@ -136,7 +137,7 @@ export function reportMarkdown(r: BenchmarkReport): string {
     `| images | ${r.images.folder} |`,
     `| pairs | ${r.pairs.file} (${r.pairs.format}, sha256 ${r.pairs.sha256.slice(0, 16)}...) |`,
     `| scored | ${r.pairs.scored} of ${r.pairs.total} pairs (${r.pairs.positives} positive, ${r.pairs.negatives} negative) in ${r.pairs.folds} folds; ${r.pairs.skippedMissingImages} skipped for ${r.pairs.missingImages} missing images |`,
-    `| speed | ${r.speed.imagesPerSecond === null ? 'all embeddings from the cache' : `${r.speed.imagesPerSecond.toFixed(1)} images/s (${r.speed.embedded} embedded, ${r.speed.fromCache} from the cache; ${((100 * r.speed.modelSeconds) / r.speed.seconds).toFixed(0)}% of the time in the model)`} |`,
+    `| speed | ${r.speed.imagesPerSecond === null ? `all embeddings from the cache${r.speed.computedBy?.imagesPerSecond ? `, computed at ${r.speed.computedBy.imagesPerSecond.toFixed(1)} images/s on ${r.speed.computedBy.date}` : ''}` : `${r.speed.imagesPerSecond.toFixed(1)} images/s (${r.speed.embedded} embedded, ${r.speed.fromCache} from the cache; ${((100 * r.speed.modelSeconds) / r.speed.seconds).toFixed(0)}% of the time in the model)`} |`,
     '',
     '## Verification',
     '',

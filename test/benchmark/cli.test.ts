@@ -82,7 +82,8 @@ describeWithPython(TINY_ONNX_MODULES)('ecaf benchmark on the model tiny_onnx.py 
     const root = path.join(dir, 'root');
     const r = await runEcaf('benchmark', '--root', root, '--model', path.join(dir, 'tiny.onnx'), '--device', 'cpu');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^children\.txt: accuracy \d+\.\d+% ± \d+\.\d+%, TAR@FAR=1e-3 .* rank-1 .* \(15 pairs\)\n {2}1 of 16 pairs skipped: 1 images missing under .*img_mtcnn\n {2}-> .*reports\/tiny\/children\n$/);
+    // 2 folds of 3-4 negatives: TAR@FAR=1e-3 cannot be measured, and the tiny model's scores sit closer than the 0.01 grid
+    expect(r.stdout).toMatch(/^children\.txt: accuracy \d+\.\d+% ± \d+\.\d+%, TAR@FAR=1e-3 not measurable \(smallest measurable FAR 3\.3e-1\), AUC .* rank-1 .* \(15 pairs\)\n {2}1 of 16 pairs skipped: 1 images missing under .*img_mtcnn\n( {2}note: .*\n)* {2}-> .*reports\/tiny\/children\n$/);
     const rep = await runEcaf('report', '--root', root);
     expect(rep.code).toBe(0);
     expect(rep.stdout).toContain('| [tiny/children](tiny/children/report.md) | tiny.onnx | children.txt |');

@@ -130,7 +130,7 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
 
     // a second run reads every embedding from the cache; --no-flip is a separate report and cache entry
     const [again] = await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet });
-    expect(again!.report.speed).toMatchObject({ embedded: 0, fromCache: 16 });
+    expect(again!.report.speed).toMatchObject({ embedded: 0, fromCache: 16, imagesPerSecond: null, computedBy: { embedded: 16, imagesPerSecond: r.speed.imagesPerSecond } });
     expect(again!.report.accuracy).toEqual(r.accuracy);
     const [noflip] = await runBenchmark({ root, model, device: 'cpu', flip: false, progress: false, ...quiet });
     expect(noflip!.dir).toBe(path.join(root, 'reports', 'tiny-noflip', 'children'));
@@ -141,9 +141,14 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     const md = await writeComparison(root);
     expect(md).toBe(path.join(root, 'reports', 'comparison.md'));
     const text = await fs.readFile(md, 'utf8');
-    expect(text).toContain('| [tiny/children](tiny/children/report.md) | tiny.onnx | children.txt | cpu | insightface | 15/16 |');
-    expect(text).toContain('| [tiny-noflip/children](tiny-noflip/children/report.md) | tiny.onnx | children.txt | cpu | off | 15/16 |');
+    expect(text).toContain('| [tiny/children](tiny/children/report.md) | tiny.onnx | children.txt | cpu | insightface | 2 | 15/16 |');
+    expect(text).toContain('| [tiny-noflip/children](tiny-noflip/children/report.md) | tiny.onnx | children.txt | cpu | off | 2 | 15/16 |');
     expect(text).toContain('](comparison-roc.svg)');
+    expect(text).toMatch(/\| \d+\.\d \(earlier run\) \|\n/); // the cached rerun's throughput is the first run's
+    const csvTable = await fs.readFile(path.join(root, 'reports', 'comparison.csv'), 'utf8');
+    expect(csvTable.split('\n')[0]).toBe('model,children accuracy %,children std %,children folds');
+    expect(await fs.readFile(path.join(root, 'reports', 'comparison.tex'), 'utf8')).toMatch(/\\toprule\nModel & children \\\\\n\\midrule\ntiny & .*\ntiny-noflip & /);
+    expect(await fs.readFile(path.join(res!.dir, 'scores.svg'), 'utf8')).toContain('genuine pairs (');
     expect((await fs.readFile(path.join(root, 'reports', 'comparison-roc.svg'), 'utf8')).match(/<polyline/g)).toHaveLength(2);
   });
 
