@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { InterruptedError, UsageError } from '../util/errors.js';
@@ -118,7 +119,8 @@ interface Todo {
 /** Cache key of each image (undefined: no such file), with a bounded number of stat calls in flight. */
 function imageKeys(images: readonly ImageToEmbed[], root: string): Promise<(string | undefined)[]> {
   const limit = pLimit(STAT_CONCURRENCY);
-  return Promise.all(images.map((im) => limit(() => imageKey(im.file, path.relative(root, im.file)))));
+  // an image inside a set file (.bin) is keyed by its content: the same bytes embed the same
+  return Promise.all(images.map((im) => (im.bytes ? Promise.resolve(`sha1:${createHash('sha1').update(im.bytes).digest('hex')}`) : limit(() => imageKey(im.file, path.relative(root, im.file))))));
 }
 
 /**
@@ -136,7 +138,7 @@ async function runBatches(
   const batch = o.batch ?? DEFAULT_BATCH;
   const views = o.flip ? 2 : 1;
   const limit = pLimit(DECODE_CONCURRENCY);
-  const decode = (items: readonly Todo[]) => decodeBatch(items.map((t) => images[t.at]!.file), embedder.preprocessing, views, limit);
+  const decode = (items: readonly Todo[]) => decodeBatch(items.map((t) => images[t.at]!), embedder.preprocessing, views, limit);
   const pending = new PendingRows(cache, embedder.dim);
   const progress = o.progress === false || todo.length === 0 ? undefined : new Progress({ label: `embed ${embedder.info.model}`, total: todo.length, unit: 'img' });
   let done = 0;
@@ -174,19 +176,20 @@ function decodeAhead(p: Promise<Float32Array>): Promise<Float32Array> {
   return p;
 }
 
-/** The model input of `files`: each image, then (flip) each mirror image, decoded `limit` at a time. */
-async function decodeBatch(files: readonly string[], pre: Preprocessing, views: number, limit: LimitFunction): Promise<Float32Array> {
-  const n = files.length;
+/** The model input of `images`: each image, then (flip) each mirror image, decoded `limit` at a time. */
+async function decodeBatch(images: readonly ImageToEmbed[], pre: Preprocessing, views: number, limit: LimitFunction): Promise<Float32Array> {
+  const n = images.length;
   const per = tensorLength(pre);
   const input = new Float32Array(views * n * per);
   await Promise.all(
-    files.map((file, k) =>
+    images.map((im, k) =>
       limit(async () => {
         let img;
         try {
-          img = await loadFace(file, pre.size);
+          img = await loadFace(im.bytes ?? im.file, pre.size);
         } catch (err) {
-          throw new UsageError(`${file}: cannot decode this aligned image (${(err as Error).message}); re-align it or remove it`);
+          if (im.bytes) throw new UsageError(`${im.file}: image ${im.name} cannot be decoded (${(err as Error).message})`);
+          throw new UsageError(`${im.file}: cannot decode this aligned image (${(err as Error).message}); re-align it or remove it`);
         }
         writeTensor(img, pre, input, k * per, false);
         if (views === 2) writeTensor(img, pre, input, (n + k) * per, true);

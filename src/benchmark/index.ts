@@ -5,19 +5,25 @@ import { datasetLayout } from '../dataset/layout.js';
 import { loadDataJson } from '../dataset/load.js';
 import type { AlignedVariant } from '../dataset/names.js';
 import type { EcafRecord } from '../dataset/record.js';
+import { DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from '../pairs/age-class.js';
 import { readPairFile, readPairSidecar } from '../pairs/read.js';
 import { UsageError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
+import { isBinSetFile, readBinSet } from './bin-set.js';
 import { buildReport } from './build-report.js';
 import { embedImages } from './embed-pipeline.js';
 import { openEmbedder } from './embedders.js';
-import { planBenchmark } from './plan.js';
+import { writeLooReport, type LooReport } from './loo-report.js';
+import { leaveOneOutReport, planLeaveOneOut } from './loo-run.js';
+import { openOnnxBlockProduct } from './onnx-gemm.js';
+import { planBenchmark, type ImageToEmbed } from './plan.js';
 import { formatReportSummary, type BenchmarkReport } from './report.js';
 import { writeReportFiles } from './write-report.js';
 
 export { openEmbedder, type OpenEmbedderOptions } from './embedders.js';
 export { writeComparison } from './compare.js';
 export type { BenchmarkReport } from './report.js';
+export { formatLooSummary, type LooReport } from './loo-report.js';
 export type { Embedder, EmbedderInfo, Preprocessing, FlipRule } from './embedder.js';
 
 export interface BenchmarkOptions {
@@ -38,8 +44,13 @@ export interface BenchmarkOptions {
   mean?: [number, number, number];
   std?: [number, number, number];
   bgr?: boolean;
-  /** Folds of pair files that do not say (default 10). */
+  /** Folds of pair files that do not say, and of .bin sets (default 10). */
   folds?: number;
+  /** `loo`: leave-one-out identification over every aligned image of data.json (reports/<model>/leave-one-out/). */
+  identification?: 'loo';
+  /** Age groups of leave-one-out (defaults 12 and 18). */
+  childMaxAge?: number;
+  adultMinAge?: number;
   fp16?: boolean;
   /** Progress lines on stderr (default true). */
   progress?: boolean;
@@ -56,33 +67,86 @@ export interface BenchmarkResult {
 
 /** Score `o.model` on each pair file: one result (and one report folder) per file. */
 export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkResult[]> {
+  return (await runBenchmarkStage(o)).pairs;
+}
+
+/** Everything one `ecaf benchmark` run wrote: a report per pair file, and leave-one-out identification when asked. */
+export interface BenchmarkOutcome {
+  pairs: BenchmarkResult[];
+  leaveOneOut?: { dir: string; report: LooReport };
+}
+
+/**
+ * Score `o.model` on each pair file (text lists on the root's aligned images; insightface `.bin`
+ * sets from the file alone, reports under `<root>/reports/<model>/<set>/`), and with
+ * `identification: 'loo'` run leave-one-out identification over the root's aligned images;
+ * every image embedded once.
+ */
+export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkOutcome> {
   const layout = datasetLayout(o.root);
   const variant: AlignedVariant = o.images === 'ffhq' ? 'ffhq' : 'mtcnn';
   const imagesDir = variant === 'ffhq' ? layout.ffhq : layout.mtcnn;
+  const folder = { dir: imagesDir, variant };
   const flip = o.flip ?? true;
-  const pairFiles = o.pairs?.length ? o.pairs.map((f) => path.resolve(f)) : await defaultPairFiles(layout.pairs);
-  const inputs = await Promise.all(pairFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
+  const loo = o.identification === 'loo';
+  const pairFiles = o.pairs?.length ? o.pairs.map((f) => path.resolve(f)) : await defaultPairFiles(layout.pairs, loo);
+  const textFiles = pairFiles.filter((f) => !isBinSetFile(f));
+  const binSets = await Promise.all(pairFiles.filter(isBinSetFile).map((f) => readBinSet(f, o.folds)));
+  const inputs = await Promise.all(textFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
   const records = await loadRecords(layout.dataJson);
-  const plan = planBenchmark(inputs, records, { dir: imagesDir, variant });
+  if (loo && records.size === 0) throw new UsageError(`--identification loo: no records in ${layout.dataJson} (it needs identities and aligned images)`);
+  const plan = planBenchmark(inputs, records, folder);
+  const looImages = loo ? planLeaveOneOut(records, folder) : [];
+  const images = uniqueImages([...plan.images, ...binSets.flatMap((b) => b.images.map((im) => ({ name: im.name, file: b.list.file, bytes: im.bytes }))), ...looImages]);
+  const files = [...binSets.map((b) => ({ list: b.list })), ...plan.files];
 
   const log = o.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`));
   const embedder = await openEmbedder(o.model, { device: o.device, size: o.size, mean: o.mean, std: o.std, bgr: o.bgr, batch: o.batch, fp16: o.fp16, log });
   try {
-    const embeddings = await embedImages(embedder, plan.images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache });
+    const embeddings = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache });
     const modelName = reportModelName(o.model, flip, variant === 'ffhq');
-    const results: BenchmarkResult[] = [];
-    for (const file of plan.files) {
+    const pairs: BenchmarkResult[] = [];
+    for (const file of files) {
       const pairsName = path.basename(file.list.file, path.extname(file.list.file));
-      const dir = o.out ? (plan.files.length > 1 ? path.join(path.resolve(o.out), pairsName) : path.resolve(o.out)) : path.join(layout.reports, modelName, pairsName);
+      const dir = o.out ? (files.length > 1 ? path.join(path.resolve(o.out), pairsName) : path.resolve(o.out)) : path.join(layout.reports, modelName, pairsName);
       const date = new Date().toISOString();
-      const { report, rows } = buildReport({ file, embeddings, records, model: embedder, flip, imagesDir, pairsSha256: await fileSha256(file.list.file), date });
+      // a .bin set's images are in the file itself
+      const from = file.list.format === 'insightface-bin' ? file.list.file : imagesDir;
+      const { report, rows } = buildReport({ file, embeddings, records, model: embedder, flip, imagesDir: from, pairsSha256: await fileSha256(file.list.file), date });
       await writeReportFiles(dir, report, rows);
-      results.push({ dir, report });
+      pairs.push({ dir, report });
     }
-    return results;
+    if (!loo) return { pairs };
+    const gemm = await openOnnxBlockProduct();
+    try {
+      const report = await leaveOneOutReport({
+        images: looImages,
+        embeddings,
+        records,
+        model: embedder,
+        flip,
+        imagesDir,
+        date: new Date().toISOString(),
+        product: gemm.product,
+        childMaxAge: o.childMaxAge ?? DEFAULT_CHILD_MAX_AGE,
+        adultMinAge: o.adultMinAge ?? DEFAULT_ADULT_MIN_AGE,
+        signal: o.signal,
+      });
+      const dir = path.join(layout.reports, modelName, 'leave-one-out');
+      await writeLooReport(dir, report);
+      return { pairs, leaveOneOut: { dir, report } };
+    } finally {
+      await gemm.close();
+    }
   } finally {
     await embedder.close();
   }
+}
+
+/** Each image name once (the first wins: pair files and identification name the same aligned files). */
+function uniqueImages(images: readonly ImageToEmbed[]): ImageToEmbed[] {
+  const seen = new Set<string>();
+  return images.filter((im) => !seen.has(im.name) && (seen.add(im.name), true));
 }
 
 /** What the CLI prints for one result. */
@@ -90,7 +154,7 @@ export function formatBenchmarkResult(r: BenchmarkResult): string {
   return formatReportSummary(r.report, r.dir);
 }
 
-async function defaultPairFiles(dir: string): Promise<string[]> {
+async function defaultPairFiles(dir: string, optional: boolean): Promise<string[]> {
   let names: string[] = [];
   try {
     names = await fs.readdir(dir);
@@ -98,7 +162,7 @@ async function defaultPairFiles(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const files = names.filter((n) => n.endsWith('.txt')).sort().map((n) => path.join(dir, n));
-  if (!files.length) throw new UsageError(`no pair files in ${dir} (run ecaf pairs first, or name one with --pairs)`);
+  if (!files.length && !optional) throw new UsageError(`no pair files in ${dir} (run ecaf pairs first, or name one with --pairs)`);
   return files;
 }
 

@@ -21,6 +21,8 @@ export interface ImagesFolder {
 export interface ImageToEmbed {
   name: string;
   file: string;
+  /** The encoded image itself, for sets held in one file (insightface .bin): `file` then names that file. */
+  bytes?: Buffer;
 }
 
 /** Missing-children protocol: child photos (probes) identified among adult photos (gallery). */

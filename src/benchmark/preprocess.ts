@@ -6,11 +6,11 @@ import type { Preprocessing } from './embedder.js';
 export const tensorLength = (pre: Preprocessing): number => 3 * pre.size * pre.size;
 
 /**
- * The aligned face as `size` x `size` RGB: decoded once (EXIF orientation applied), padded to
+ * The aligned face (a file, or its encoded bytes) as `size` x `size` RGB: decoded once (EXIF orientation applied), padded to
  * a square with black, centred, when it is not one (as face-api does), then resized with
  * sharp's default Lanczos-3 when its side differs.
  */
-export async function loadFace(file: string, size: number): Promise<RgbImage> {
+export async function loadFace(file: string | Buffer, size: number): Promise<RgbImage> {
   const img = await decodeRgb(file);
   if (img.width === size && img.height === size) return img;
   // 'contain' letterboxes: the face centred on a black square, resized in the same step

@@ -1,4 +1,4 @@
-import { formatBenchmarkResult, runBenchmark } from '../benchmark/index.js';
+import { formatBenchmarkResult, formatLooSummary, runBenchmarkStage } from '../benchmark/index.js';
 import { EXIT_OK, UsageError } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
@@ -19,7 +19,7 @@ export const benchmarkCommand: EcafCommand = {
       .options({
         ...rootOption,
         model: { type: 'string', demandOption: true, describe: 'builtin | FILE.onnx | FILE.pth/.pt/.tar (MTLFace checkpoint)' },
-        pairs: { type: 'string', array: true, describe: 'pair files (default: every image_pairs/*.txt)' },
+        pairs: { type: 'string', array: true, describe: 'pair files (default: every image_pairs/*.txt); insightface .bin sets (agedb_30.bin, lfw.bin, ...) need no dataset root' },
         device: { choices: ['auto', 'cpu', 'cuda'] as const, default: 'auto' as const, describe: 'where the model runs' },
         batch: { type: 'number', describe: 'images per model call, each with its mirror image (default 32)' },
         images: { choices: ['mtcnn', 'ffhq'] as const, default: 'mtcnn' as const, describe: 'aligned faces to score: img_mtcnn/*.jpg or img_ffhq/*.png' },
@@ -29,12 +29,15 @@ export const benchmarkCommand: EcafCommand = {
         mean: { type: 'string', describe: 'ONNX: per-channel mean R,G,B of pixel/255 (default 0.5,0.5,0.5)' },
         std: { type: 'string', describe: 'ONNX: per-channel std R,G,B (default 0.5,0.5,0.5)' },
         bgr: { type: 'boolean', describe: 'ONNX: feed channels in BGR order' },
-        folds: { type: 'number', describe: 'folds of pair files that do not say (default 10)' },
+        folds: { type: 'number', describe: 'folds of pair files that do not say, and of .bin sets (default 10)' },
+        identification: { choices: ['loo'] as const, describe: 'loo: leave-one-out identification over every aligned image of data.json (reports/<model>/leave-one-out/)' },
         fp16: { type: 'boolean', default: false, describe: 'PyTorch on CUDA: fp16 autocast' },
       })
       .example('ecaf benchmark --root ecaf --model builtin', 'no model file: face-api\'s 128-d descriptor on every pair file')
       .example('ecaf benchmark --root ecaf --model mtlface.tar --device cuda --fp16', 'MTLFace\'s released checkpoint on the GPU')
       .example('ecaf benchmark --root ecaf --model ir50.onnx --pairs ecaf/image_pairs/children.txt', 'an ONNX model on one pair file')
+      .example('ecaf benchmark --model ir50.onnx --pairs agedb_30.bin calfw.bin cplfw.bin lfw.bin', 'insightface .bin sets, no dataset root: reports under ./reports/ir50/<set>/')
+      .example('ecaf benchmark --root fgnet --model mtlface.tar --identification loo', 'leave-one-out identification, as FG-NET results are reported')
       .example('ecaf benchmark --root lfw --model arcface.onnx --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --bgr', 'a BGR model on LFW pairs.txt'),
   handler: async (args: {
     root: string;
@@ -50,11 +53,12 @@ export const benchmarkCommand: EcafCommand = {
     std?: string;
     bgr?: boolean;
     folds?: number;
+    identification?: 'loo';
     fp16: boolean;
   }) => {
     const { signal, dispose } = interruptSignal();
     try {
-      const results = await runBenchmark({
+      const outcome = await runBenchmarkStage({
         root: args.root,
         model: args.model,
         pairs: args.pairs,
@@ -68,10 +72,12 @@ export const benchmarkCommand: EcafCommand = {
         std: triple('std', args.std, Number.MIN_VALUE),
         bgr: args.bgr,
         folds: args.folds === undefined ? undefined : intArg('folds', args.folds, 2, 100),
+        identification: args.identification,
         fp16: args.fp16,
         signal,
       });
-      for (const r of results) process.stdout.write(`${formatBenchmarkResult(r)}\n`);
+      for (const r of outcome.pairs) process.stdout.write(`${formatBenchmarkResult(r)}\n`);
+      if (outcome.leaveOneOut) process.stdout.write(`${formatLooSummary(outcome.leaveOneOut.report, outcome.leaveOneOut.dir)}\n`);
       return EXIT_OK;
     } finally {
       dispose();
