@@ -1,25 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { BinFormatError, parseBinSet } from '../../src/benchmark/bin-pickle.js';
 import { tempDir } from '../helpers/tmp.js';
+import { writeBinVariants } from './bin-fixtures.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const hasPython = spawnSync(PYTHON, ['-c', 'import pickle, struct, json'], { stdio: 'ignore' }).status === 0;
 const withPython = hasPython ? describe : describe.skip;
 if (!hasPython) console.warn(`bin-pickle.test: skipped, ${PYTHON} cannot run (it writes the .bin files)`);
-
-/** Write `images` as 0.jpg.. and labels.json, run bin_sets.py, return its manifest. */
-export async function writeBinVariants(dir: string, images: Buffer[], labels: boolean[]): Promise<Record<string, string> & { refuse: Record<string, string> }> {
-  await Promise.all(images.map((b, i) => writeFile(path.join(dir, `${i}.jpg`), b)));
-  await writeFile(path.join(dir, 'labels.json'), JSON.stringify(labels));
-  const run = spawnSync(PYTHON, [path.join(HERE, 'bin_sets.py'), dir, dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (run.status !== 0) throw new Error(`bin_sets.py failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as Record<string, string> & { refuse: Record<string, string> };
-}
 
 withPython('parseBinSet on .bin files written by Python (pickle protocols 1, 2, 4, 5 and a Python 2 str pickle)', () => {
   // byte strings of every length class: short (< 256: SHORT_BINSTRING / SHORT_BINBYTES), long, and
