@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { runBenchmark, runBenchmarkStage } from '../../src/benchmark/index.js';
+import { formatBenchmarkResult, runBenchmark, runBenchmarkStage } from '../../src/benchmark/index.js';
 import { ensureBuilt, runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeBinVariants } from './bin-fixtures.js';
@@ -67,6 +67,18 @@ withTorch('ecaf benchmark on insightface .bin sets', () => {
       expect(r!.report.accuracy.mean).toBe(fromRoot!.report.accuracy.mean);
       expect(r!.report.roc.auc).toBe(fromRoot!.report.roc.auc);
     }
+  }, 120_000);
+
+  it('one fold: accuracy not defined, said in report.json, report.md and the console line', async () => {
+    const work = path.join(dir, 'one-fold');
+    const [r] = await runBenchmark({ root: work, model, pairs: [bins.protocol4!], folds: 1, device: 'cpu', ...quiet });
+    expect(r!.report.accuracy.undefinedReason).toMatch(/1 fold: .*no held-out threshold/);
+    const json = JSON.parse(await fs.readFile(path.join(r!.dir, 'report.json'), 'utf8')) as { accuracy: { mean: unknown } };
+    expect(json.accuracy.mean).toBeNull();
+    expect(await fs.readFile(path.join(r!.dir, 'report.md'), 'utf8')).toContain('Accuracy (insightface k-fold): **not defined**: the pair file has 1 fold');
+    const line = formatBenchmarkResult(r!);
+    expect(line).toMatch(/^p4\.bin: accuracy not defined, /);
+    expect(line).toMatch(/\n {2}note: accuracy not defined: the pair file has 1 fold/);
   }, 120_000);
 
   it('the CLI reads a .bin without a dataset root, and refuses a pickle that is not one with exit 2', async () => {
