@@ -3,6 +3,7 @@
  * every image is the probe once, against all the other images as the gallery. Scores come a
  * block of probes at a time (`block` x N), so memory stays O(block x N), never N x N.
  */
+import { InterruptedError } from '../util/errors.js';
 import { AGE_GAP_BINS } from './age-gap.js';
 
 /** Dot products of `rows` vectors of `a` with `cols` vectors of `b` (row-major, `dim` each): rows x cols, row-major. */
@@ -148,7 +149,7 @@ export async function leaveOneOutIdentification(
     count[q] = c + 1;
   };
   for (let i0 = 0; i0 < n; i0 += block) {
-    if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted');
+    if (o.signal?.aborted) throw new InterruptedError(`leave-one-out identification interrupted after ${i0} of ${n} probes; the embeddings are cached, rerun to score again`);
     const rows = Math.min(block, n - i0);
     const i1 = i0 + rows;
     const cols = n - i0;
