@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsBlockProduct, leaveOneOutIdentification, type LooResult } from '../../src/benchmark/loo.js';
 import { openOnnxBlockProduct } from '../../src/benchmark/onnx-gemm.js';
+import { InterruptedError } from '../../src/util/errors.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -95,6 +96,12 @@ describe('block products', () => {
     } finally {
       await ort.close();
     }
+  });
+
+  it('stops between blocks when the signal aborts (exit 130)', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(leaveOneOutIdentification(Float32Array.from([1, 0, 0, 1]), ['a', 'a'], [1, 2], 2, { signal: ac.signal })).rejects.toBeInstanceOf(InterruptedError);
   });
 
   it('a person with one photo is a gallery distractor, never a probe', async () => {
