@@ -101,9 +101,9 @@ export async function writeDemoIndex(input: DemoIndexInput): Promise<string> {
   lines.push('', '## Benchmark reports', '', '| model | pairs | accuracy (mean ± std over folds) | TAR @ FAR 1e-3 | AUC | files |', '|---|---|---|---|---|---|');
   for (const { dir, report } of reports) {
     const tar = report.tarAtFar.find((t) => t.farTarget === 1e-3);
-    const files = ['report.md', 'report.json', 'roc.svg', 'scores.csv'].map((f) => `[${f}](${link(path.join(dir, f))})`).join(', ');
+    const files = ['report.md', 'report.json', 'roc.svg', 'scores.svg', 'scores.csv'].map((f) => `[${f}](${link(path.join(dir, f))})`).join(', ');
     lines.push(
-      `| ${report.model.model} | ${path.basename(report.pairs.file)} | ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} | ${tar ? pct(tar.tar) : 'n/a'} | ${report.roc.auc.toFixed(3)} | ${files} |`,
+      `| ${report.model.model} | ${path.basename(report.pairs.file)} | ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} | ${!tar ? 'n/a' : tar.measurable === false ? 'not measurable' : pct(tar.tar)} | ${pct(report.roc.auc)} | ${files} |`,
     );
   }
   for (const { dir, report } of reports) {
