@@ -1,18 +1,16 @@
 /** @jest-environment ./test/benchmark/onnx-environment.cjs */
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { formatBenchmarkResult, runBenchmark, runBenchmarkStage } from '../../src/benchmark/index.js';
-import { ensureBuilt, runEcaf } from '../helpers/cli.js';
+import { runEcaf } from '../helpers/cli.js';
+import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeBinVariants } from './bin-fixtures.js';
 import { makeRoot, makeTinyOnnx } from './fixtures.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, numpy, pickle'], { stdio: 'ignore' }).status === 0;
-const withTorch = hasTorch ? describe : describe.skip;
-if (!hasTorch) console.warn(`bin-benchmark.test: skipped, ${PYTHON} cannot import torch (it makes the ONNX model) or write the .bin files`);
+// torch makes the ONNX model, pickle writes the .bin files
+const withTorch = describeWithPython(['torch', 'numpy', 'pickle']);
 const quiet = { progress: false, log: () => undefined };
 
 withTorch('ecaf benchmark on insightface .bin sets', () => {
@@ -82,7 +80,6 @@ withTorch('ecaf benchmark on insightface .bin sets', () => {
   }, 120_000);
 
   it('the CLI reads a .bin without a dataset root, and refuses a pickle that is not one with exit 2', async () => {
-    ensureBuilt();
     const work = path.join(dir, 'cli');
     await fs.mkdir(work);
     const ok = await runEcaf('benchmark', '--root', work, '--model', model, '--device', 'cpu', '--pairs', bins.protocol4!);

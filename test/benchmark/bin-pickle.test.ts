@@ -1,14 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BinFormatError, parseBinSet } from '../../src/benchmark/bin-pickle.js';
+import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeBinVariants } from './bin-fixtures.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasPython = spawnSync(PYTHON, ['-c', 'import pickle, struct, json'], { stdio: 'ignore' }).status === 0;
-const withPython = hasPython ? describe : describe.skip;
-if (!hasPython) console.warn(`bin-pickle.test: skipped, ${PYTHON} cannot run (it writes the .bin files)`);
+// Python writes the .bin files
+const withPython = describeWithPython(['pickle', 'struct', 'json']);
 
 withPython('parseBinSet on .bin files written by Python (pickle protocols 1, 2, 4, 5 and a Python 2 str pickle)', () => {
   // byte strings of every length class: short (< 256: SHORT_BINSTRING / SHORT_BINBYTES), long, and

@@ -5,12 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { jsBlockProduct, leaveOneOutIdentification, type LooResult } from '../../src/benchmark/loo.js';
 import { openOnnxBlockProduct } from '../../src/benchmark/onnx-gemm.js';
 import { InterruptedError } from '../../src/util/errors.js';
+import { describeWithPython, PYTHON } from '../helpers/python.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PYTHON = '/usr/bin/python3';
-const hasNumpy = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
-const withNumpy = hasNumpy ? describe : describe.skip;
-if (!hasNumpy) console.warn(`loo.test: numpy reference skipped, ${PYTHON} -c "import numpy" fails`);
+const withNumpy = describeWithPython(['numpy']);
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
