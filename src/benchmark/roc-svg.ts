@@ -27,8 +27,10 @@ export function rocSvg(series: readonly RocSeries[], title: string): string {
   const R = 16;
   const T = 40;
   const B = 56;
-  const positive = series.flatMap((s) => s.far.filter((f) => f > 0));
-  const minDecade = Math.min(-1, Math.floor(Math.log10(positive.length ? Math.min(...positive) : 1e-4)));
+  // a loop, not Math.min(...far): a pooled ROC can have more points than the call stack takes
+  let smallest = Infinity;
+  for (const s of series) for (const f of s.far) if (f > 0 && f < smallest) smallest = f;
+  const minDecade = Math.min(-1, Math.floor(Math.log10(Number.isFinite(smallest) ? smallest : 1e-4)));
   const x = (far: number) => L + ((Math.log10(Math.max(far, 10 ** minDecade)) - minDecade) / -minDecade) * (W - L - R);
   const y = (tar: number) => T + (1 - tar) * (H - T - B);
   const out: string[] = [

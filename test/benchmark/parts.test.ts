@@ -130,4 +130,11 @@ describe('rocSvg', () => {
     expect(svg).not.toContain('>1e-4<');
     expect(svg).toContain('a&lt;b');
   });
+
+  it('takes a curve with more points than the call stack holds arguments', () => {
+    const n = 300_000;
+    const far = Array.from({ length: n }, (_, k) => (k + 1) / n);
+    const svg = rocSvg([{ label: 'big', far, tar: far }], 'T');
+    expect(svg).toContain('>1e-6<');
+  });
 });
