@@ -1,0 +1,111 @@
+import type { RgbImage } from '../../util/faceapi.js';
+import type { Point } from '../similarity.js';
+import { calibrate, clipBox, decodePoints, levelSize, nms, pnetCandidates, pyramidScales, squareBox, type Candidate, type Corners, type Offsets } from './boxes.js';
+import type { MtcnnNets } from './nets.js';
+import { resizeBilinearPil } from './resample.js';
+
+export interface MtcnnOptions {
+  /** Smallest face side looked for, in pixels of the image given (min_face_size). */
+  minFace: number;
+  /** Face probability each stage needs: P-Net, R-Net, O-Net. */
+  thresholds: readonly [number, number, number];
+}
+
+/** The defaults of ECAF's aligner (TropComplique/mtcnn-pytorch `detect_faces`). */
+export const MTCNN_DEFAULTS: MtcnnOptions = { minFace: 20, thresholds: [0.6, 0.7, 0.8] };
+/** NMS overlap limits: within a pyramid level, over all levels, after R-Net, after O-Net (min mode). */
+export const NMS_LEVEL = 0.5;
+export const NMS_PYRAMID = 0.7;
+export const NMS_RNET = 0.7;
+export const NMS_ONET = 0.7;
+
+export interface MtcnnFace {
+  /** Corners [x1, y1, x2, y2] after O-Net's regression. */
+  box: Corners;
+  /** O-Net's face probability. */
+  score: number;
+  /** Left eye, right eye, nose, left and right mouth corner. */
+  points: Point[];
+}
+
+/** RGB bytes to the nets' input: channels first, (p - 127.5) * 0.0078125, written at `at`. */
+function toInput(img: RgbImage, out: Float32Array, at = 0): void {
+  const plane = img.width * img.height;
+  for (let i = 0; i < plane; i++) {
+    out[at + i] = (img.data[3 * i]! - 127.5) * 0.0078125;
+    out[at + plane + i] = (img.data[3 * i + 1]! - 127.5) * 0.0078125;
+    out[at + 2 * plane + i] = (img.data[3 * i + 2]! - 127.5) * 0.0078125;
+  }
+}
+
+/** The box cut from the image (zeros where it passes the edges), then PIL-resized to size x size. */
+function cropBox(img: RgbImage, box: Corners, size: number): RgbImage {
+  const [x1, y1, x2, y2] = box;
+  const w = x2 - x1 + 1, h = y2 - y1 + 1;
+  const cut = Buffer.alloc(w * h * 3);
+  const sx1 = Math.max(x1, 0), sy1 = Math.max(y1, 0), sx2 = Math.min(x2, img.width - 1), sy2 = Math.min(y2, img.height - 1);
+  for (let y = sy1; y <= sy2 && sx2 >= sx1; y++) {
+    img.data.copy(cut, ((y - y1) * w + (sx1 - x1)) * 3, (y * img.width + sx1) * 3, (y * img.width + sx2 + 1) * 3);
+  }
+  return resizeBilinearPil({ data: cut, width: w, height: h }, size, size);
+}
+
+/** The crops of every box as one batch, and the boxes clipped to the image (see clipBox). */
+function batch(img: RgbImage, boxes: readonly Corners[], size: number): { input: Float32Array; clipped: Corners[] } {
+  const input = new Float32Array(boxes.length * 3 * size * size);
+  boxes.forEach((b, i) => toInput(cropBox(img, b, size), input, i * 3 * size * size));
+  return { input, clipped: boxes.map((b) => clipBox(b, img.width, img.height)) };
+}
+
+/** A regression can turn a box inside out; the original then fails on a negative crop size, we drop the box. */
+const hasPixels = (b: Corners): boolean => b[2] >= b[0];
+
+const offsetsAt = (a: Float32Array, i: number): Offsets => [a[4 * i]!, a[4 * i + 1]!, a[4 * i + 2]!, a[4 * i + 3]!];
+
+/** Stage 1: P-Net over the pyramid, NMS per level then over all, regression, squares. */
+async function proposals(img: RgbImage, nets: MtcnnNets, opts: MtcnnOptions): Promise<Corners[]> {
+  const all: Candidate[] = [];
+  for (const s of pyramidScales(img.width, img.height, opts.minFace)) {
+    const [w, h] = levelSize(img.width, img.height, s);
+    const level = resizeBilinearPil(img, w, h);
+    const input = new Float32Array(3 * w * h);
+    toInput(level, input);
+    const out = await nets.pnet(input, h, w);
+    const found = pnetCandidates(out.probs, out.offsets, out.rows, out.cols, s, opts.thresholds[0]);
+    for (const i of nms(found.map((c) => c.box), found.map((c) => c.score), NMS_LEVEL, 'union')) all.push(found[i]!);
+  }
+  const keep = nms(all.map((c) => c.box), all.map((c) => c.score), NMS_PYRAMID, 'union');
+  return keep.map((i) => squareBox(calibrate(all[i]!.box, all[i]!.offsets))).filter(hasPixels);
+}
+
+/** Stage 2: R-Net on 24x24 crops, threshold, NMS, regression, squares. */
+async function refine(img: RgbImage, nets: MtcnnNets, boxes: Corners[], opts: MtcnnOptions): Promise<Corners[]> {
+  if (boxes.length === 0) return [];
+  const { input, clipped } = batch(img, boxes, 24);
+  const out = await nets.rnet(input, boxes.length);
+  const pass = clipped.map((_, i) => i).filter((i) => out.probs[i]! > opts.thresholds[1]);
+  const keep = nms(pass.map((i) => clipped[i]!), pass.map((i) => out.probs[i]!), NMS_RNET, 'union');
+  return keep.map((k) => squareBox(calibrate(clipped[pass[k]!]!, offsetsAt(out.offsets, pass[k]!)))).filter(hasPixels);
+}
+
+/** Stage 3: O-Net on 48x48 crops, threshold, landmarks, regression, NMS in min mode. */
+async function output(img: RgbImage, nets: MtcnnNets, boxes: Corners[], opts: MtcnnOptions): Promise<MtcnnFace[]> {
+  if (boxes.length === 0) return [];
+  const { input, clipped } = batch(img, boxes, 48);
+  const out = await nets.onet(input, boxes.length);
+  const faces = clipped
+    .map((b, i) => ({ b, i }))
+    .filter(({ i }) => out.probs[i]! > opts.thresholds[2])
+    .map(({ b, i }) => ({ box: calibrate(b, offsetsAt(out.offsets, i)), score: out.probs[i]!, points: decodePoints(b, out.landmarks.subarray(10 * i, 10 * i + 10)) }));
+  return nms(faces.map((f) => f.box), faces.map((f) => f.score), NMS_ONET, 'min').map((i) => faces[i]!);
+}
+
+/**
+ * MTCNN's three stages on an RGB image as ECAF's aligner runs them (TropComplique/mtcnn-pytorch
+ * `detect_faces`), faces best first, in the image's pixels.
+ */
+export async function mtcnnFaces(img: RgbImage, nets: MtcnnNets, opts: MtcnnOptions = MTCNN_DEFAULTS): Promise<MtcnnFace[]> {
+  const stage1 = await proposals(img, nets, opts);
+  const stage2 = await refine(img, nets, stage1, opts);
+  return output(img, nets, stage2, opts);
+}
