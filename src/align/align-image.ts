@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { pixelLimitProblem } from '../dataset/pixels.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeRgb, type RgbImage } from '../util/faceapi.js';
-import type { FaceDetector } from './detect.js';
+import type { FaceDetector, MtcnnSettings } from './detect.js';
 import { ffhqKeyPointsFrom5, ffhqKeyPointsFrom68 } from './ffhq.js';
 import { alignFfhq } from './ffhq-image.js';
 import { roundBox, roundPoint, type LandmarksLine } from './line.js';
@@ -24,6 +24,8 @@ export interface AlignTask {
   /** ffhqSize * 4 (published) or ffhqSize (--ffhq-fast). */
   ffhqTransformSize: number;
   mtcnnSize: number;
+  /** MTCNN's detection size, minimum face and thresholds (unused by the SSD detector). */
+  detection: MtcnnSettings;
   ffhqFile: string;
   mtcnnFile: string;
 }
@@ -90,19 +92,23 @@ export async function alignImage(task: AlignTask, detector: FaceDetector): Promi
     landmarks68 = task.override.landmarks68;
     points5 = task.override.points5 ?? points5From68(task.override.landmarks68!);
   } else {
-    const detections = await detector.detect(img);
+    const detections = await detector.detect(img, task.detection);
     lap('detect');
+    line.detector = detector.name;
     line.faces = detections.length;
     const choice = chooseFace(detections, img.width, img.height, task.rectangle);
     if (choice.kind === 'none') return { line: { ...line, status: 'no_face', time: time() }, timings };
-    const box = choice.kind === 'detection' ? detections[choice.index]!.box : choice.box;
-    if (choice.kind === 'detection') line.score = Math.round(detections[choice.index]!.score * 1e4) / 1e4;
+    const chosen = choice.kind === 'detection' ? detections[choice.index]! : undefined;
+    const box = chosen ? chosen.box : (choice as { box: Box }).box;
+    if (chosen) line.score = Math.round(chosen.score * 1e4) / 1e4;
     else line.source = 'rectangle';
     line.box = roundBox(box);
+    // face-api's 68 points on the chosen box: FFHQ needs them; MTCNN's own 5 points make the 112 crop
     landmarks68 = (await detector.landmarks(img, box)) ?? undefined;
     lap('landmarks');
-    if (!landmarks68) return { line: { ...line, status: 'no_face', error: 'the face box holds no pixels of the photo', time: time() }, timings };
-    points5 = points5From68(landmarks68);
+    const own5 = chosen?.points5;
+    if (!landmarks68 && !own5) return { line: { ...line, status: 'no_face', error: 'the face box holds no pixels of the photo', time: time() }, timings };
+    points5 = own5 ?? points5From68(landmarks68!);
   }
 
   const keys = landmarks68 ? ffhqKeyPointsFrom68(landmarks68) : ffhqKeyPointsFrom5(points5);

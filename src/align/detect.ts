@@ -1,11 +1,49 @@
 import { loadFaceApi, imageTensor, type FaceApi, type RgbImage } from '../util/faceapi.js';
 import { resizeRgb } from './ffhq-image.js';
+import { mtcnnFaces, MTCNN_DEFAULTS, type MtcnnFace, type MtcnnOptions } from './mtcnn/detect.js';
+import { openMtcnnNets, type MtcnnNets } from './mtcnn/nets.js';
 import type { Detection, Box } from './select.js';
 import type { Point } from './similarity.js';
 import { cropRgb } from './warp.js';
 
 /** SSD runs on 512x512: photos are shrunk to this longest side first (antialiased), which loses no detections. */
 export const DETECT_MAX_SIDE = 1024;
+
+/** Which net finds the faces: ECAF's own MTCNN (faces and 5 points) or face-api's SSD (faces only). */
+export type DetectorName = 'mtcnn' | 'ssd';
+export const DETECTORS: readonly DetectorName[] = ['mtcnn', 'ssd'];
+
+export interface MtcnnSettings extends MtcnnOptions {
+  /** Photos are shrunk (antialiased) to this longest side before MTCNN; minFace is in those pixels. */
+  detectSize: number;
+}
+
+/** Detection size of the MTCNN path: see docs/align.md for the measured trade-off. */
+export const MTCNN_DETECT_SIZE = 1024;
+export const MTCNN_SETTINGS: MtcnnSettings = { ...MTCNN_DEFAULTS, detectSize: MTCNN_DETECT_SIZE };
+
+/** What each align worker loads (worker_threads workerData). */
+export type WorkerSetup = DetectorConfig;
+
+export interface DetectorConfig {
+  detector: DetectorName;
+  /** Folder of pnet/rnet/onet.onnx (default: the shipped models/mtcnn). */
+  mtcnnModelDir?: string;
+  /** onnxruntime intra-op threads per net (see openMtcnnNets). */
+  threads?: number;
+}
+
+/** The photo shrunk to `maxSide` on its longest side (antialiased, as the SSD path does), or itself. */
+export async function detectionImage(img: RgbImage, maxSide: number): Promise<RgbImage> {
+  const scale = Math.max(img.width, img.height) / maxSide;
+  return scale > 1 ? resizeRgb(img, Math.max(1, Math.round(img.width / scale)), Math.max(1, Math.round(img.height / scale))) : img;
+}
+
+/** An MTCNN face of the detection image as a detection of the photo (`sx`, `sy`: photo pixels per detection pixel). */
+export function mtcnnDetection(f: MtcnnFace, sx: number, sy: number): Detection {
+  const [x1, y1, x2, y2] = f.box;
+  return { box: [x1 * sx, y1 * sy, (x2 - x1 + 1) * sx, (y2 - y1 + 1) * sy], score: f.score, points5: f.points.map(([x, y]) => [x * sx, y * sy]) };
+}
 /** SSD MobileNet v1 score threshold (all 22 faces of face-api's samples pass it). */
 export const MIN_CONFIDENCE = 0.3;
 /** The landmark net's input side: face crops are shrunk to it with antialiasing, from the full-resolution photo. */
@@ -31,16 +69,29 @@ function mirror(img: RgbImage): RgbImage {
   return { data: out, width: img.width, height: img.height };
 }
 
-/** face-api's SSD detector and 68-point landmark net, one copy per thread. */
+/** The face detector (MTCNN or face-api's SSD) and face-api's 68-point landmark net, one copy per thread. */
 export class FaceDetector {
-  private constructor(private readonly faceapi: FaceApi) {}
+  private constructor(
+    readonly name: DetectorName,
+    private readonly faceapi: FaceApi,
+    private readonly mtcnn?: MtcnnNets,
+  ) {}
 
-  static async create(): Promise<FaceDetector> {
-    return new FaceDetector(await loadFaceApi(['ssdMobilenetv1', 'faceLandmark68Net']));
+  static async create(config: DetectorConfig = { detector: 'mtcnn' }): Promise<FaceDetector> {
+    if (config.detector === 'ssd') return new FaceDetector('ssd', await loadFaceApi(['ssdMobilenetv1', 'faceLandmark68Net']));
+    const nets = await openMtcnnNets(config.mtcnnModelDir, config.threads);
+    return new FaceDetector('mtcnn', await loadFaceApi(['faceLandmark68Net']), nets);
   }
 
-  /** Every face of the photo, boxes in its full-resolution pixels. */
-  async detect(img: RgbImage): Promise<Detection[]> {
+  /** Every face of the photo, boxes (and MTCNN's 5 points) in its full-resolution pixels. */
+  async detect(img: RgbImage, settings: MtcnnSettings = MTCNN_SETTINGS): Promise<Detection[]> {
+    if (!this.mtcnn) return this.detectSsd(img);
+    const small = await detectionImage(img, settings.detectSize);
+    const faces = await mtcnnFaces(small, this.mtcnn, settings);
+    return faces.map((f) => mtcnnDetection(f, img.width / small.width, img.height / small.height));
+  }
+
+  private async detectSsd(img: RgbImage): Promise<Detection[]> {
     const scale = Math.max(img.width, img.height) / DETECT_MAX_SIDE;
     const small = scale > 1 ? await resizeRgb(img, Math.max(1, Math.round(img.width / scale)), Math.max(1, Math.round(img.height / scale))) : img;
     const sx = img.width / small.width, sy = img.height / small.height;

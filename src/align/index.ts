@@ -10,7 +10,8 @@ import { JsonlAppender, readLastStates } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { formatDuration, Progress } from '../util/progress.js';
 import { emptyTimings, type AlignOutcome, type AlignTask, type AlignTimings } from './align-image.js';
-import { roundPoint, type AlignStatus, type LandmarkSource, type LandmarksLine } from './line.js';
+import { DETECTORS, MTCNN_SETTINGS, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
+import { lineDetector, roundPoint, type AlignStatus, type LandmarkSource, type LandmarksLine } from './line.js';
 import { readOverrides, type LandmarkOverride } from './override.js';
 import { WorkerPool, WorkerTaskError } from './pool.js';
 import { rectangleBox } from './select.js';
@@ -25,7 +26,8 @@ export * from './select.js';
 export * from './line.js';
 export { readOverrides, type LandmarkOverride } from './override.js';
 export { alignImage, alignMtcnn, type AlignTask, type AlignTimings, type AlignOutcome } from './align-image.js';
-export { FaceDetector, DETECT_MAX_SIDE, MIN_CONFIDENCE } from './detect.js';
+export { FaceDetector, DETECT_MAX_SIDE, MIN_CONFIDENCE, DETECTORS, MTCNN_SETTINGS, MTCNN_DETECT_SIZE, type DetectorName, type MtcnnSettings } from './detect.js';
+export { ModelFileError, MTCNN_MODEL_DIR } from './mtcnn/nets.js';
 
 export interface AlignOptions {
   root: string;
@@ -43,6 +45,14 @@ export interface AlignOptions {
   skipInvalid?: boolean;
   /** `--ffhq-fast`: transform straight at the output size, skipping FFHQ's 4x step. */
   ffhqFast?: boolean;
+  /** Face detector (default mtcnn, ECAF's own). */
+  detector?: DetectorName;
+  /** MTCNN's detection size, minimum face and thresholds (default MTCNN_SETTINGS). */
+  mtcnn?: Partial<MtcnnSettings>;
+  /** Folder of MTCNN's pnet/rnet/onet.onnx (default: the shipped models/mtcnn). */
+  mtcnnModelDir?: string;
+  /** Find the faces again of ids whose line another detector made (kept by default). */
+  redetect?: boolean;
   signal?: AbortSignal;
   /** Draw progress on stderr (default true). */
   progress?: boolean;
@@ -66,6 +76,13 @@ export interface AlignSummary {
   sources: Record<LandmarkSource, number>;
   /** Faces the detector found in the photos processed now. */
   facesFound: number;
+  detector: DetectorName;
+  /** Lines another detector made, kept as they are (--redetect redoes them), by that detector. */
+  keptOtherDetector: Partial<Record<DetectorName, number>>;
+  /** Lines another detector made, redone now because of --redetect. */
+  redetected: number;
+  /** ok records by the detector of their line (override lines count under none). */
+  detectors: Partial<Record<DetectorName, number>>;
   noFace: string[];
   decodeErrors: { id: string; error: string }[];
   missingImages: { id: string; error: string }[];
@@ -134,6 +151,10 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   for (const [name, v, min] of [['ffhq-size', ffhqSize, 16], ['mtcnn-size', mtcnnSize, 16], ['workers', workers, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
   }
+  const detector = options.detector ?? 'mtcnn';
+  if (!DETECTORS.includes(detector)) throw new UsageError(`--detector must be one of ${DETECTORS.join(', ')}, got ${String(detector)}`);
+  const detection: MtcnnSettings = { ...MTCNN_SETTINGS, ...options.mtcnn };
+  checkMtcnnSettings(detection);
   const layout = datasetLayout(options.root);
   const { records, summary: dataSummary } = await loadDataJson(layout.dataJson, { skipInvalid: options.skipInvalid });
   const overrides = await readOverrides(layout.landmarksOverride);
@@ -150,14 +171,22 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const photoKeys = new Map<string, string>();
   let alreadyDone = 0;
   let keptFailures = 0;
+  let redetected = 0;
+  const keptOtherDetector: Partial<Record<DetectorName, number>> = {};
   for (const rec of records) {
     const prev = previous.get(rec.id);
     const override = overrides.get(rec.id);
+    // a line another detector made is kept (it is a result, not a fault) unless asked to redetect
+    const otherDetector = prev && !override && prev.source !== 'override' && prev.status !== 'missing_image' && lineDetector(prev) !== detector;
     if (!options.force && prev && (await isAligned(prev, override, layout, ffhqSize, mtcnnSize, ffhqFast))) {
-      alreadyDone++;
-      state.set(rec.id, prev);
-      continue;
+      if (!(otherDetector && options.redetect)) {
+        alreadyDone++;
+        if (otherDetector) keptOtherDetector[lineDetector(prev)] = (keptOtherDetector[lineDetector(prev)] ?? 0) + 1;
+        state.set(rec.id, prev);
+        continue;
+      }
     }
+    if (otherDetector && options.redetect) redetected++;
     const file = rawFileOf(rec, crawl.get(rec.id), raw.get(rec.id), layout);
     if (typeof file !== 'string') {
       const line: LandmarksLine = { id: rec.id, status: 'missing_image', source: override ? 'override' : 'detector', error: file.error, time: new Date().toISOString() };
@@ -168,8 +197,9 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     const key = await photoKey(file, rec);
     // a photo that gave no face (or did not decode) gives the same again unless something changed
     const failedBefore = prev?.status === 'no_face' || prev?.status === 'decode_error';
-    if (!options.force && !options.retryFailed && failedBefore && !override && prev.source !== 'override' && prev.photo_key === key) {
+    if (!options.force && !options.retryFailed && failedBefore && !override && prev.source !== 'override' && prev.photo_key === key && !(otherDetector && options.redetect)) {
       keptFailures++;
+      if (otherDetector) keptOtherDetector[lineDetector(prev)] = (keptOtherDetector[lineDetector(prev)] ?? 0) + 1;
       state.set(rec.id, prev);
       continue;
     }
@@ -182,6 +212,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
       ffhqSize,
       ffhqTransformSize: ffhqFast ? ffhqSize : 4 * ffhqSize,
       mtcnnSize,
+      detection,
       ffhqFile: ffhqFile(layout, rec.id),
       mtcnnFile: mtcnnFile(layout, rec.id),
     });
@@ -202,7 +233,8 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   try {
     await appender.append(newLines);
     if (poolSize > 0) {
-      pool = new WorkerPool<AlignTask, AlignOutcome>(distFile('align/worker.js'), poolSize);
+      const setup: WorkerSetup = { detector, ...(options.mtcnnModelDir ? { mtcnnModelDir: options.mtcnnModelDir } : {}), threads: poolSize === 1 ? Math.max(1, os.availableParallelism()) : 1 };
+      pool = new WorkerPool<AlignTask, AlignOutcome>(distFile('align/worker.js'), poolSize, setup);
       await pool.ready();
       startupSeconds = (Date.now() - start) / 1000;
       const run = pool;
@@ -240,6 +272,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
 
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<AlignStatus, number>;
   const sources: Record<LandmarkSource, number> = { detector: 0, rectangle: 0, override: 0 };
+  const detectors: Partial<Record<DetectorName, number>> = {};
   const noFace: string[] = [];
   const decodeErrors: { id: string; error: string }[] = [];
   const missingImages: { id: string; error: string }[] = [];
@@ -248,6 +281,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     if (!line) continue; // not reached before an interrupt
     counts[line.status]++;
     if (line.status === 'ok') sources[line.source]++;
+    if (line.status === 'ok' && line.source !== 'override') detectors[lineDetector(line)] = (detectors[lineDetector(line)] ?? 0) + 1;
     else if (line.status === 'no_face') noFace.push(rec.id);
     else if (line.status === 'decode_error') decodeErrors.push({ id: rec.id, error: line.error ?? '' });
     else missingImages.push({ id: rec.id, error: line.error ?? '' });
@@ -264,6 +298,10 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     processed,
     sources,
     facesFound,
+    detector,
+    keptOtherDetector,
+    redetected,
+    detectors,
     noFace,
     decodeErrors,
     missingImages,
@@ -276,6 +314,15 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     overrideFile: layout.landmarksOverride,
     landmarksFile: layout.landmarksLog,
   };
+}
+
+/** MTCNN settings a run accepts (the CLI names the flags). */
+function checkMtcnnSettings(m: MtcnnSettings): void {
+  if (!Number.isInteger(m.detectSize) || m.detectSize < 48) throw new UsageError(`--detect-size must be an integer >= 48, got ${m.detectSize}`);
+  if (!(m.minFace >= 12)) throw new UsageError(`--min-face must be a number >= 12 (P-Net's window), got ${m.minFace}`);
+  m.thresholds.forEach((t, i) => {
+    if (!(t >= 0 && t < 1)) throw new UsageError(`--${['pnet', 'rnet', 'onet'][i]}-threshold must be in [0, 1), got ${t}`);
+  });
 }
 
 /** Already done: ok with the same sizes, both files there, and landmarks from the override exactly when there is one. */
@@ -304,8 +351,14 @@ export function formatAlignSummary(s: AlignSummary): string {
   const lines = [
     `align: ${s.records} records${s.invalidRecords ? ` (${s.invalidRecords} invalid skipped)` : ''}: ${c.ok} ok (${s.alignedNow} aligned now, ${s.alreadyDone} already done), ` +
       `${c.no_face} no_face, ${c.decode_error} decode_error, ${c.missing_image} missing_image${s.interrupted ? ' (interrupted: rerun to go on)' : ''}`,
-    `  landmarks of ok faces: detector ${s.sources.detector}, rectangle ${s.sources.rectangle}, override ${s.sources.override}`,
+    `  landmarks of ok faces: detector ${s.sources.detector}, rectangle ${s.sources.rectangle}, override ${s.sources.override}; ` +
+      `faces by detector: ${DETECTORS.map((d) => `${d} ${s.detectors[d] ?? 0}`).join(', ')} (this run: ${s.detector})`,
   ];
+  const kept = DETECTORS.filter((d) => s.keptOtherDetector[d]);
+  if (kept.length) {
+    lines.push(`  kept ${kept.map((d) => `${s.keptOtherDetector[d]} line${s.keptOtherDetector[d] === 1 ? '' : 's'} of detector ${d}`).join(', ')} as they were (--redetect finds those faces again with ${s.detector})`);
+  }
+  if (s.redetected) lines.push(`  redetected ${s.redetected} id${s.redetected === 1 ? '' : 's'} that another detector had done, with ${s.detector}`);
   if (s.processed > 0) {
     const per = (v: number) => `${(v / s.processed).toFixed(3)} s`;
     const t = s.timings;

@@ -1,3 +1,4 @@
+import type { DetectorName } from './detect.js';
 import type { Box } from './select.js';
 import type { Point } from './similarity.js';
 
@@ -13,8 +14,12 @@ export interface LandmarksLine {
   score?: number;
   /** The chosen face's box (detection, or the given rectangle). */
   box?: Box;
+  /** face-api's 68 points (FFHQ's input). */
   landmarks68?: Point[];
+  /** The 5 points of the 112 crop: MTCNN's own, else taken from the 68 (template.ts). */
   points5?: Point[];
+  /** Which detector found the face (source detector or rectangle); lines written before it was recorded are SSD's. */
+  detector?: DetectorName;
   /** Faces the detector found in the photo. */
   faces?: number;
   /** Why a record failed (decode_error, missing_image). */
@@ -35,4 +40,6 @@ export interface LandmarksLine {
 
 /** Coordinates to a thousandth of a pixel: enough, and keeps lines short. */
 export const roundPoint = (p: Point): Point => [Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000];
+/** The detector of a line: lines of versions before MTCNN carry none and were SSD's. */
+export const lineDetector = (line: LandmarksLine): DetectorName => line.detector ?? 'ssd';
 export const roundBox = (b: Box): Box => b.map((v) => Math.round(v * 1000) / 1000) as Box;

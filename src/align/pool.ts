@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { UsageError } from '../util/errors.js';
 
 /** Messages between the pool and a worker script (see worker.ts). */
 export type ToWorker<T> = { seq: number; task: T };
-export type FromWorker<R> = { type: 'ready' } | { type: 'init_error'; message: string } | { type: 'result'; seq: number; result: R } | { type: 'error'; seq: number; message: string };
+export type FromWorker<R> = { type: 'ready' } | { type: 'init_error'; message: string; badInput?: boolean } | { type: 'result'; seq: number; result: R } | { type: 'error'; seq: number; message: string };
 
 /** A worker died or threw while on a task: the task's own failure, not the pool's. */
 export class WorkerTaskError extends Error {
@@ -31,6 +32,8 @@ export class WorkerPool<T, R> {
   constructor(
     private readonly script: string,
     size: number,
+    /** Handed to every worker as its workerData. */
+    private readonly setup?: unknown,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -41,7 +44,7 @@ export class WorkerPool<T, R> {
   }
 
   private spawn(): Slot<T, R> {
-    const worker = new Worker(this.script);
+    const worker = new Worker(this.script, { workerData: this.setup });
     const slot: Slot<T, R> = { worker, ready: Promise.resolve() };
     slot.ready = new Promise<void>((resolve, reject) => {
       let started = false;
@@ -52,7 +55,8 @@ export class WorkerPool<T, R> {
           resolve();
           this.release(slot);
         } else if (msg.type === 'init_error') {
-          reject(new Error(`align worker could not start: ${msg.message}`));
+          // bad input (a missing model file) stays a UsageError: the CLI exits 2 with its message
+          reject(msg.badInput ? new UsageError(msg.message) : new Error(`align worker could not start: ${msg.message}`));
         } else if (slot.current && msg.seq === slot.current.seq) {
           const job = slot.current;
           slot.current = undefined;

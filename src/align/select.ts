@@ -1,4 +1,5 @@
 import type { FaceRectangle } from '../dataset/record.js';
+import type { Point } from './similarity.js';
 
 /** A box in image pixels: [x, y, width, height], origin top-left (landmarks.jsonl's `box`). */
 export type Box = [number, number, number, number];
@@ -6,6 +7,8 @@ export type Box = [number, number, number, number];
 export interface Detection {
   box: Box;
   score: number;
+  /** MTCNN's 5 points (left eye, right eye, nose, left and right mouth corner); SSD has none. */
+  points5?: Point[];
 }
 
 /** Face++'s {top, left, width, height} as a box. */

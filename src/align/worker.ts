@@ -1,14 +1,15 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { UsageError } from '../util/errors.js';
 import { alignImage, type AlignOutcome, type AlignTask } from './align-image.js';
-import { FaceDetector } from './detect.js';
+import { FaceDetector, type WorkerSetup } from './detect.js';
 import type { FromWorker, ToWorker } from './pool.js';
 
-/** worker_threads entry: one face-api model copy, one photo at a time. */
+/** worker_threads entry: one detector and face-api model copy, one photo at a time. */
 const port = parentPort!;
 const post = (msg: FromWorker<AlignOutcome>) => port.postMessage(msg);
 
 try {
-  const detector = await FaceDetector.create();
+  const detector = await FaceDetector.create(workerData as WorkerSetup);
   port.on('message', ({ seq, task }: ToWorker<AlignTask>) => {
     alignImage(task, detector).then(
       (result) => post({ type: 'result', seq, result }),
@@ -17,5 +18,5 @@ try {
   });
   post({ type: 'ready' });
 } catch (err) {
-  post({ type: 'init_error', message: (err as Error).message });
+  post({ type: 'init_error', message: (err as Error).message, badInput: err instanceof UsageError });
 }

@@ -1,8 +1,8 @@
 import os from 'node:os';
-import { align, formatAlignSummary } from '../align/index.js';
+import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, type DetectorName } from '../align/index.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { intArg, rootOption, type EcafCommand } from './command.js';
+import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {
   root: string;
@@ -13,7 +13,16 @@ interface AlignArgs {
   retryFailed: boolean;
   skipInvalid: boolean;
   ffhqFast: boolean;
+  detector: DetectorName;
+  detectSize: number;
+  minFace: number;
+  pnetThreshold: number;
+  rnetThreshold: number;
+  onetThreshold: number;
+  redetect: boolean;
 }
+
+const [P, R, O] = MTCNN_SETTINGS.thresholds;
 
 export const alignCommand: EcafCommand = {
   command: 'align',
@@ -29,10 +38,20 @@ export const alignCommand: EcafCommand = {
         'retry-failed': { type: 'boolean', default: false, describe: 'try again the no_face and decode_error ids whose photo has not changed (kept by default)' },
         'skip-invalid': { type: 'boolean', default: false, describe: 'go on with the valid records when data.json has invalid ones' },
         'ffhq-fast': { type: 'boolean', default: false, describe: "skip FFHQ's 4x transform step: faster, not the published procedure (aliases faces larger than the output)" },
+        detector: { choices: DETECTORS, default: 'mtcnn', describe: "face detector: mtcnn (ECAF's own, its 5 points make img_mtcnn) or ssd (face-api's, the previous default)" },
+        'detect-size': { type: 'number', default: MTCNN_SETTINGS.detectSize, describe: 'mtcnn: photos are shrunk to this longest side before detection (larger finds smaller faces, slower)' },
+        'min-face': { type: 'number', default: MTCNN_SETTINGS.minFace, describe: 'mtcnn: smallest face side looked for, in pixels of the detection-size image (>= 12)' },
+        'pnet-threshold': { type: 'number', default: P, describe: 'mtcnn: face probability stage 1 (P-Net) needs' },
+        'rnet-threshold': { type: 'number', default: R, describe: 'mtcnn: face probability stage 2 (R-Net) needs' },
+        'onet-threshold': { type: 'number', default: O, describe: 'mtcnn: face probability stage 3 (O-Net) needs: a face is kept above it' },
+        redetect: { type: 'boolean', default: false, describe: 'find the faces again of ids whose line another detector made (kept by default)' },
       })
       .example('ecaf align --root ecaf', 'align every crawled photo of ecaf/ (a rerun skips what is done)')
       .example('ecaf align --root ecaf --ffhq-size 512 --workers 4', 'FFHQ crops at 512x512 with 4 workers')
       .example('ecaf align --root ecaf --retry-failed', 'also try again the photos that gave no face or did not decode, though unchanged')
+      .example('ecaf align --root ecaf --detector ssd', "face-api's SSD detector instead of MTCNN, for comparison")
+      .example('ecaf align --root ecaf --redetect', 'redo with MTCNN the ids an earlier (SSD) version aligned')
+      .example('ecaf align --root ecaf --min-face 12 --detect-size 1600', 'look for smaller faces (slower)')
       .example('ecaf align --root ecaf --force', 'redo every photo, also those already aligned (an edited landmarks-override.json needs no --force)'),
   handler: async (args: AlignArgs) => {
     const { signal, dispose } = interruptSignal();
@@ -46,6 +65,13 @@ export const alignCommand: EcafCommand = {
         retryFailed: args.retryFailed,
         skipInvalid: args.skipInvalid,
         ffhqFast: args.ffhqFast,
+        detector: args.detector,
+        mtcnn: {
+          detectSize: intArg('detect-size', args.detectSize, 48, 16384),
+          minFace: numberArg('min-face', args.minFace, 12),
+          thresholds: [numberArg('pnet-threshold', args.pnetThreshold, 0, 0.999999), numberArg('rnet-threshold', args.rnetThreshold, 0, 0.999999), numberArg('onet-threshold', args.onetThreshold, 0, 0.999999)],
+        },
+        redetect: args.redetect,
         signal,
       });
       process.stdout.write(formatAlignSummary(summary) + '\n');

@@ -82,22 +82,28 @@ export type NmsMode = 'union' | 'min';
  * Returns the kept indices, best first.
  */
 export function nms(boxes: readonly Corners[], scores: readonly number[], limit: number, mode: NmsMode): number[] {
-  const order = boxes.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b);
-  const area = boxes.map((b) => (b[2] - b[0] + 1) * (b[3] - b[1] + 1));
+  const n = boxes.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || b - a);
+  const x1 = new Float64Array(n), y1 = new Float64Array(n), x2 = new Float64Array(n), y2 = new Float64Array(n), area = new Float64Array(n);
+  order.forEach((k, i) => {
+    const b = boxes[k]!;
+    [x1[i], y1[i], x2[i], y2[i]] = b;
+    area[i] = (b[2] - b[0] + 1) * (b[3] - b[1] + 1);
+  });
+  // a box is dropped once a kept, better box overlaps it: the same as the original's shrinking list
+  const dropped = new Uint8Array(n);
   const kept: number[] = [];
-  let rest = order;
-  while (rest.length > 0) {
-    const i = rest[rest.length - 1]!;
-    kept.push(i);
-    const a = boxes[i]!;
-    rest = rest.slice(0, -1).filter((j) => {
-      const b = boxes[j]!;
-      const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]) + 1);
-      const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]) + 1);
+  for (let i = 0; i < n; i++) {
+    if (dropped[i]) continue;
+    kept.push(order[i]!);
+    for (let j = i + 1; j < n; j++) {
+      if (dropped[j]) continue;
+      const w = Math.max(0, Math.min(x2[i]!, x2[j]!) - Math.max(x1[i]!, x1[j]!) + 1);
+      const h = Math.max(0, Math.min(y2[i]!, y2[j]!) - Math.max(y1[i]!, y1[j]!) + 1);
       const inter = w * h;
       const overlap = inter / (mode === 'min' ? Math.min(area[i]!, area[j]!) : area[i]! + area[j]! - inter);
-      return !(overlap > limit);
-    });
+      if (overlap > limit) dropped[j] = 1;
+    }
   }
   return kept;
 }

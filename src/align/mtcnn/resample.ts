@@ -46,8 +46,8 @@ function bilinearTaps(inSize: number, outSize: number): Taps {
   return { start, count, weights, size };
 }
 
-/** PIL's clip8: the fixed-point sum back to a byte. */
-const clip8 = (v: number): number => (v <= 0 ? 0 : v >= 256 * ONE ? 255 : Math.floor(v / ONE));
+/** PIL's clip8: the fixed-point sum back to a byte (sums stay below 2^31: int32 arithmetic). */
+const clip8 = (v: number): number => (v <= 0 ? 0 : v >= 256 * ONE ? 255 : v >> PRECISION_BITS);
 
 /**
  * `Image.resize((width, height), Image.BILINEAR)` of Pillow on RGB, byte for byte: separable,
@@ -57,7 +57,7 @@ const clip8 = (v: number): number => (v <= 0 ? 0 : v >= 256 * ONE ? 255 : Math.f
  */
 export function resizeBilinearPil(img: RgbImage, width: number, height: number): RgbImage {
   if (width === img.width && height === img.height) return { data: Buffer.from(img.data), width, height };
-  let src = img.data, srcW = img.width;
+  let src: Uint8Array = img.data;
   if (width !== img.width) {
     const t = bilinearTaps(img.width, width);
     const out = Buffer.alloc(width * img.height * 3);
@@ -68,9 +68,9 @@ export function resizeBilinearPil(img: RgbImage, width: number, height: number):
         let r = HALF, g = HALF, b = HALF;
         for (let i = 0; i < n; i++) {
           const w = t.weights[base + i]!, p = row + (s + i) * 3;
-          r += src[p]! * w;
-          g += src[p + 1]! * w;
-          b += src[p + 2]! * w;
+          r = (r + src[p]! * w) | 0;
+          g = (g + src[p + 1]! * w) | 0;
+          b = (b + src[p + 2]! * w) | 0;
         }
         const o = orow + xx * 3;
         out[o] = clip8(r);
@@ -78,20 +78,23 @@ export function resizeBilinearPil(img: RgbImage, width: number, height: number):
         out[o + 2] = clip8(b);
       }
     }
+    if (height === img.height) return { data: out, width, height };
     src = out;
-    srcW = width;
   }
-  if (height === img.height) return { data: src, width, height }; // width changed: src is the new buffer
   const t = bilinearTaps(img.height, height);
-  const out = Buffer.alloc(width * height * 3);
-  const stride = srcW * 3;
+  const stride = width * 3;
+  const out = Buffer.alloc(stride * height);
+  const acc = new Int32Array(stride);
   for (let yy = 0; yy < height; yy++) {
-    const s = t.start[yy]!, n = t.count[yy]!, base = yy * t.size, orow = yy * stride;
-    for (let x = 0; x < stride; x++) {
-      let v = HALF;
-      for (let i = 0; i < n; i++) v += src[(s + i) * stride + x]! * t.weights[base + i]!;
-      out[orow + x] = clip8(v);
+    const s = t.start[yy]!, n = t.count[yy]!, base = yy * t.size;
+    acc.fill(HALF);
+    // row by row into an accumulator: the source is read in order
+    for (let i = 0; i < n; i++) {
+      const w = t.weights[base + i]!, row = (s + i) * stride;
+      for (let x = 0; x < stride; x++) acc[x] = (acc[x]! + src[row + x]! * w) | 0;
     }
+    const orow = yy * stride;
+    for (let x = 0; x < stride; x++) out[orow + x] = clip8(acc[x]!);
   }
   return { data: out, width, height };
 }
