@@ -2,14 +2,19 @@
  * npm run bench:align: photos/s and faces/s of `ecaf align` with 1 and 2 workers on face-api's
  * 1920-px demo photos (repeated) and on ../shared/data/people/ (ECAF_SHARED_DATA or that default),
  * the process's peak RSS per worker, and the share of worker time per step.
- * On the demo photos it also times 2 workers with --ffhq-fast (no 4x step), for comparison.
+ * On the demo photos it also times 2 workers with --ffhq-fast (no 4x step), and with --detector ssd.
+ * Then detection alone on one thread (`FaceDetector.detect`): faces found and ms per photo, wall and
+ * CPU, of SSD and of MTCNN at several detection sizes / minimum faces, on the demo photos,
+ * shared/data/people and shared/data/deepface. The load average is printed: the machine may be shared.
  * Options: --repeat N (3: copies of the 6 demo photos) --workers 1,2 --ffhq-size N (1024)
+ *          --only align|detect --detect 'ssd,mtcnn:1024:20,...' (detector:detect-size:min-face)
  */
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { align, type AlignSummary } from '../dist/align/index.js';
-import { FACE_API_DEMO_DIR } from '../dist/util/faceapi.js';
+import { FaceDetector, MTCNN_SETTINGS } from '../dist/align/detect.js';
+import { decodeRgb, FACE_API_DEMO_DIR } from '../dist/util/faceapi.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -21,6 +26,9 @@ const REPEAT = Number(arg('repeat', '3'));
 const WORKERS = arg('workers', '1,2').split(',').map(Number);
 const FFHQ_SIZE = Number(arg('ffhq-size', '1024'));
 const SHARED = process.env.ECAF_SHARED_DATA ?? path.join(ROOT, '..', 'shared', 'data');
+const ONLY = arg('only', '');
+const DETECT = arg('detect', 'ssd,mtcnn:640:20,mtcnn:800:20,mtcnn:1024:20,mtcnn:1024:12,mtcnn:1280:20').split(',');
+const load = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');
 
 interface PhotoSet {
   name: string;
@@ -63,19 +71,20 @@ interface Row {
   set: string;
   workers: number;
   fast: boolean;
+  detector: 'mtcnn' | 'ssd';
   summary: AlignSummary;
   peakRssMb: number;
   baseRssMb: number;
 }
 
-async function measure(set: PhotoSet, workers: number, fast: boolean): Promise<Row> {
+async function measure(set: PhotoSet, workers: number, fast: boolean, detector: 'mtcnn' | 'ssd'): Promise<Row> {
   const root = await makeRoot(set.files);
   const baseRss = process.memoryUsage().rss;
   let peak = baseRss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   try {
-    const summary = await align({ root, workers, ffhqSize: FFHQ_SIZE, ffhqFast: fast, progress: false });
-    return { set: set.name, workers, fast, summary, peakRssMb: peak / 2 ** 20, baseRssMb: baseRss / 2 ** 20 };
+    const summary = await align({ root, workers, ffhqSize: FFHQ_SIZE, ffhqFast: fast, progress: false, detector });
+    return { set: set.name, workers, fast, detector, summary, peakRssMb: peak / 2 ** 20, baseRssMb: baseRss / 2 ** 20 };
   } finally {
     clearInterval(timer);
     await fs.rm(root, { recursive: true, force: true });
@@ -84,8 +93,8 @@ async function measure(set: PhotoSet, workers: number, fast: boolean): Promise<R
 
 function report(rows: Row[]): string {
   const lines = [
-    `| photos | workers | FFHQ | photos/s (after start-up) | faces/s | start-up s | peak RSS per worker | detection | landmarks | FFHQ warp | 5-point warp | decode | encode+write |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| photos | detector | workers | FFHQ | photos/s (after start-up) | faces/s | start-up s | peak RSS per worker | detection | landmarks | FFHQ warp | 5-point warp | decode | encode+write |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows) {
     const s = r.summary;
@@ -94,7 +103,7 @@ function report(rows: Row[]): string {
     const total = t.decode + t.detect + t.landmarks + t.ffhq + t.mtcnn + t.write;
     const share = (v: number) => `${((100 * v) / total).toFixed(0)}% (${(v / s.processed).toFixed(3)} s)`;
     lines.push(
-      `| ${r.set} | ${r.workers} | ${r.fast ? 'fast' : '4x step'} | ${(s.processed / run).toFixed(2)} | ${(s.facesFound / run).toFixed(2)} | ${s.startupSeconds.toFixed(1)} | ` +
+      `| ${r.set} | ${r.detector} | ${r.workers} | ${r.fast ? 'fast' : '4x step'} | ${(s.processed / run).toFixed(2)} | ${(s.facesFound / run).toFixed(2)} | ${s.startupSeconds.toFixed(1)} | ` +
         `${((r.peakRssMb - r.baseRssMb) / r.workers).toFixed(0)} MB (process peak ${r.peakRssMb.toFixed(0)} MB) | ${share(t.detect)} | ${share(t.landmarks)} | ` +
         `${share(t.ffhq)} | ${share(t.mtcnn)} | ${share(t.decode)} | ${share(t.write)} |`,
     );
@@ -102,15 +111,79 @@ function report(rows: Row[]): string {
   return lines.join('\n');
 }
 
-const rows: Row[] = [];
-for (const [i, set] of (await sets()).entries()) {
-  const configs = WORKERS.map((workers) => ({ workers, fast: false }));
-  if (i === 0) configs.push({ workers: Math.max(...WORKERS), fast: true });
-  for (const { workers, fast } of configs) {
-    process.stderr.write(`${set.name}, ${workers} worker(s)${fast ? ', --ffhq-fast' : ''}...\n`);
-    const row = await measure(set, workers, fast);
-    process.stderr.write(`  ${row.summary.processed} photos, ${row.summary.counts.ok} ok, ${row.summary.wallSeconds.toFixed(1)} s\n`);
-    rows.push(row);
-  }
+interface DetectRow {
+  set: string;
+  config: string;
+  photos: number;
+  withFace: number;
+  faces: number;
+  wallMs: number;
+  cpuMs: number;
 }
-process.stdout.write(`align benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), FFHQ ${FFHQ_SIZE}\n\n${report(rows)}\n`);
+
+/** Detection alone, one photo at a time on this thread: the per-worker cost of each detector setting. */
+async function detectOnly(set: PhotoSet, config: string): Promise<DetectRow> {
+  const [name, size, minFace] = config.split(':');
+  const detector = await FaceDetector.create({ detector: name as 'mtcnn' | 'ssd', threads: 1 });
+  const settings = { ...MTCNN_SETTINGS, detectSize: Number(size ?? MTCNN_SETTINGS.detectSize), minFace: Number(minFace ?? MTCNN_SETTINGS.minFace) };
+  await detector.detect(await decodeRgb(set.files[0]!), settings); // warm-up
+  const row: DetectRow = { set: set.name, config, photos: 0, withFace: 0, faces: 0, wallMs: 0, cpuMs: 0 };
+  for (const file of set.files) {
+    let img;
+    try {
+      img = await decodeRgb(file);
+    } catch {
+      continue; // a file the decoder refuses is align's decode_error, not detection's business
+    }
+    const cpu = process.cpuUsage(), t = performance.now();
+    const found = await detector.detect(img, settings);
+    row.wallMs += performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    row.cpuMs += (used.user + used.system) / 1000;
+    row.photos++;
+    row.faces += found.length;
+    if (found.length) row.withFace++;
+  }
+  return row;
+}
+
+function detectReport(rows: DetectRow[]): string {
+  const lines = ['| photos | detector:detect-size:min-face | photos with a face | faces | ms per photo (wall) | ms per photo (CPU) |', '|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    lines.push(`| ${r.set} | ${r.config} | ${r.withFace} / ${r.photos} | ${r.faces} | ${(r.wallMs / r.photos).toFixed(0)} | ${(r.cpuMs / r.photos).toFixed(0)} |`);
+  }
+  return lines.join('\n');
+}
+
+process.stdout.write(`align benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), FFHQ ${FFHQ_SIZE}, load average at start ${load()}\n\n`);
+const all = await sets();
+if (ONLY !== 'detect') {
+  const rows: Row[] = [];
+  for (const [i, set] of all.entries()) {
+    const configs: { workers: number; fast: boolean; detector: 'mtcnn' | 'ssd' }[] = WORKERS.map((workers) => ({ workers, fast: false, detector: 'mtcnn' }));
+    if (i === 0) configs.push({ workers: Math.max(...WORKERS), fast: true, detector: 'mtcnn' }, { workers: Math.max(...WORKERS), fast: false, detector: 'ssd' });
+    for (const { workers, fast, detector } of configs) {
+      process.stderr.write(`${set.name}, ${detector}, ${workers} worker(s)${fast ? ', --ffhq-fast' : ''}...\n`);
+      const row = await measure(set, workers, fast, detector);
+      process.stderr.write(`  ${row.summary.processed} photos, ${row.summary.counts.ok} ok, ${row.summary.wallSeconds.toFixed(1)} s\n`);
+      rows.push(row);
+    }
+  }
+  process.stdout.write(`${report(rows)}\n\nload average after the align runs: ${load()}\n\n`);
+}
+if (ONLY !== 'align') {
+  const deepface = path.join(SHARED, 'deepface');
+  const detectSets = [{ name: 'face-api demo/sample1..6.jpg', files: all[0]!.files.slice(0, 6) }, ...all.slice(1)];
+  if (existsSync(deepface)) {
+    const names = (await fs.readdir(deepface)).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
+    detectSets.push({ name: `shared/data/deepface (${names.length} photos)`, files: names.map((n) => path.join(deepface, n)) });
+  }
+  const rows: DetectRow[] = [];
+  for (const set of detectSets) {
+    for (const config of DETECT) {
+      process.stderr.write(`detect ${set.name}, ${config}...\n`);
+      rows.push(await detectOnly(set, config));
+    }
+  }
+  process.stdout.write(`${detectReport(rows)}\n\nload average at the end: ${load()}\n`);
+}

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { align, type Box, type LandmarksLine } from '../../src/align/index.js';
-import { FaceDetector } from '../../src/align/detect.js';
+import { FaceDetector, type DetectorName } from '../../src/align/detect.js';
 import { iou } from '../../src/align/select.js';
 import { applySimilarity, meanDistance, umeyama, type Point, type Similarity } from '../../src/align/similarity.js';
 import { ARCFACE_TEMPLATE_112, points5From68 } from '../../src/align/template.js';
@@ -20,10 +20,15 @@ function mappedBox(box: Box, t: Similarity, margin: number): Box {
 }
 
 /**
- * The 22 faces of face-api's demo photos, each as its own record whose Face++-style rectangle
- * (the detection shifted by 8% of its size) names the person: one align run with 2 workers.
+ * The faces of face-api's demo photos, each as its own record whose Face++-style rectangle
+ * (the detection shifted by 8% of its size) names the person: one align run with 2 workers per
+ * detector. SSD finds all 22; MTCNN (ECAF's own, pinned by mtcnn.test.ts) misses the two turned
+ * heads of sample2.
  */
-describe('align on real photos (face-api demo/sample1..6.jpg)', () => {
+describe.each([
+  ['ssd', [3, 3, 3, 4, 5, 4]],
+  ['mtcnn', [3, 1, 3, 4, 5, 4]],
+] as [DetectorName, number[]][])('align on real photos (face-api demo/sample1..6.jpg) with %s', (name, expected) => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let detector: FaceDetector;
@@ -31,11 +36,11 @@ describe('align on real photos (face-api demo/sample1..6.jpg)', () => {
 
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
-    detector = await FaceDetector.create();
+    detector = await FaceDetector.create({ detector: name });
   });
   afterAll(() => cleanup());
 
-  it('finds all 22 faces, aligns the intended person of each group photo, and the 112 crops fit the template', async () => {
+  it('finds the faces, aligns the intended person of each group photo, and the 112 crops fit the template', async () => {
     const photos: RawPhoto[] = [];
     const counts: number[] = [];
     for (let i = 1; i <= 6; i++) {
@@ -49,21 +54,25 @@ describe('align on real photos (face-api demo/sample1..6.jpg)', () => {
         photos.push({ id, bytes, crawlStatus: 'ok', record: { face_rectangle: { left: x + 0.08 * w, top: y - 0.08 * h, width: w, height: h } } });
       });
     }
-    expect(counts).toEqual([3, 3, 3, 4, 5, 4]);
+    expect(counts).toEqual(expected);
+    const total = expected.reduce((a, b) => a + b, 0);
 
     await makeRoot(dir, photos);
-    const summary = await align({ root: dir, workers: 2, ffhqSize: 256, progress: false });
-    expect(summary.counts).toEqual({ ok: 22, no_face: 0, decode_error: 0, missing_image: 0 });
-    expect(summary.sources).toEqual({ detector: 22, rectangle: 0, override: 0 });
-    expect(summary.facesFound).toBe(3 + 3 + 3 + 4 + 5 + 4 + 3 * 3 + 3 * 3 + 3 * 3 + 4 * 4 + 5 * 5 + 4 * 4 - 22);
+    const summary = await align({ root: dir, workers: 2, ffhqSize: 256, progress: false, detector: name });
+    expect(summary.counts).toEqual({ ok: total, no_face: 0, decode_error: 0, missing_image: 0 });
+    expect(summary.sources).toEqual({ detector: total, rectangle: 0, override: 0 });
+    expect(summary.detectors).toEqual({ [name]: total });
+    // each photo is one record per face it holds: k faces found k times
+    expect(summary.facesFound).toBe(expected.reduce((a, k) => a + k * k, 0));
 
     const lines = await readLastStates<LandmarksLine>(path.join(dir, 'image_data', 'landmarks.jsonl'));
     const toTemplate: number[] = [];
     const rows: { id: string; distance: number; bestFit: number }[] = [];
     for (const [id, box] of intended) {
       const line = lines.get(id)!;
-      expect(line).toMatchObject({ status: 'ok', source: 'detector', ffhq_size: 256, mtcnn_size: 112 });
+      expect(line).toMatchObject({ status: 'ok', source: 'detector', detector: name, ffhq_size: 256, mtcnn_size: 112 });
       expect(line.landmarks68).toHaveLength(68);
+      expect(line.points5).toHaveLength(5);
       // the aligned face is the person the rectangle names, not another one of the photo
       expect(iou(line.box!, box)).toBeGreaterThan(0.95);
 
@@ -88,7 +97,7 @@ describe('align on real photos (face-api demo/sample1..6.jpg)', () => {
       rows.push({ id, distance: Math.round(distance * 100) / 100, bestFit: Math.round(residual * 100) / 100 });
       toTemplate.push(distance);
     }
-    // over all 22 faces, the re-detected points sit within 4 px (mean) of the template
+    // over all faces, the re-detected points sit within 4 px (mean) of the template
     const mean = toTemplate.reduce((a, b) => a + b, 0) / toTemplate.length;
     expect(mean).toBeLessThan(4);
     // a turned head cannot fit the frontal template: the best similarity of its own 5 points leaves
@@ -97,5 +106,5 @@ describe('align on real photos (face-api demo/sample1..6.jpg)', () => {
     expect(rows.filter((r) => r.distance > r.bestFit + 3)).toEqual([]);
     expect(rows.filter((r) => r.bestFit < 3 && r.distance >= 4)).toEqual([]);
     expect(rows.filter((r) => r.bestFit < 3).length).toBeGreaterThanOrEqual(6);
-  }, 180_000);
+  }, 300_000);
 });

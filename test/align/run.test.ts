@@ -5,7 +5,8 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { align, formatAlignSummary, readOverrides, type LandmarksLine } from '../../src/align/index.js';
 import { applySimilarity, type Point } from '../../src/align/similarity.js';
-import { ARCFACE_TEMPLATE_112 } from '../../src/align/template.js';
+import { ARCFACE_TEMPLATE_112, points5From68 } from '../../src/align/template.js';
+import { roundPoint } from '../../src/align/line.js';
 import { DataJsonError } from '../../src/dataset/load.js';
 import { readJsonl, readLastStates } from '../../src/util/jsonl.js';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
@@ -101,6 +102,40 @@ describe('align run: statuses, bad input, resume, override', () => {
     const fourth = await align({ root: dir, workers: 1, ffhqSize: 128, mtcnnSize: 96, ffhqFast: true, progress: false });
     expect(fourth).toMatchObject({ alreadyDone: 0, alignedNow: 2 });
     expect((await landmarksOf(dir)).get('good')).toMatchObject({ mtcnn_size: 96, ffhq_fast: true });
+  }, 120_000);
+
+  it('--detector ssd keeps the previous path; lines of another detector (or of the version before MTCNN) are kept unless --redetect', async () => {
+    const photo = await sharp(path.join(FACE_API_DEMO_DIR, 'sample3.jpg')).resize(960).jpeg({ quality: 92 }).toBuffer();
+    await makeRoot(dir, [{ id: 'p', bytes: photo, crawlStatus: 'ok' }]);
+    const log = path.join(dir, 'image_data', 'landmarks.jsonl');
+    const ssd = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false, detector: 'ssd' });
+    expect(ssd).toMatchObject({ detector: 'ssd', detectors: { ssd: 1 }, alignedNow: 1 });
+    const old = (await landmarksOf(dir)).get('p')!;
+    expect(old).toMatchObject({ status: 'ok', detector: 'ssd' });
+    // SSD has no points of its own: the 5 come from the 68
+    expect(old.points5).toEqual(points5From68(old.landmarks68!).map(roundPoint));
+
+    // a line written before the detector was recorded reads as SSD's
+    const { detector: _, ...legacy } = old;
+    await writeFile(log, JSON.stringify(legacy) + '\n');
+    const kept = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false });
+    expect(kept).toMatchObject({ detector: 'mtcnn', alreadyDone: 1, processed: 0, keptOtherDetector: { ssd: 1 }, detectors: { ssd: 1 } });
+    expect(formatAlignSummary(kept)).toMatch(/kept 1 line of detector ssd as they were \(--redetect finds those faces again with mtcnn\)/);
+
+    const redone = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false, redetect: true });
+    expect(redone).toMatchObject({ redetected: 1, alignedNow: 1, keptOtherDetector: {}, detectors: { mtcnn: 1 } });
+    expect(formatAlignSummary(redone)).toMatch(/redetected 1 id that another detector had done, with mtcnn/);
+    const now = (await landmarksOf(dir)).get('p')!;
+    expect(now).toMatchObject({ status: 'ok', source: 'detector', detector: 'mtcnn', faces: 3 });
+    expect(now.landmarks68).toHaveLength(68);
+    // MTCNN's own 5 points, near (not equal to) those the 68 give
+    const from68 = points5From68(now.landmarks68!);
+    const ipd = Math.hypot(now.points5![1]![0] - now.points5![0]![0], now.points5![1]![1] - now.points5![0]![1]);
+    const gap = now.points5!.map((p, i) => Math.hypot(p[0] - from68[i]![0], p[1] - from68[i]![1]) / ipd);
+    expect(Math.max(...gap)).toBeGreaterThan(0);
+    expect(gap.reduce((a, b) => a + b, 0) / 5).toBeLessThan(0.15);
+    // and a rerun leaves it alone
+    expect(await align({ root: dir, workers: 1, ffhqSize: 128, progress: false, redetect: true })).toMatchObject({ alreadyDone: 1, processed: 0, redetected: 0 });
   }, 120_000);
 
   it('refuses an invalid data.json unless --skip-invalid, and a malformed override file', async () => {
