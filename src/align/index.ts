@@ -177,7 +177,8 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     const prev = previous.get(rec.id);
     const override = overrides.get(rec.id);
     // a line another detector made is kept (it is a result, not a fault) unless asked to redetect
-    const otherDetector = prev && !override && prev.source !== 'override' && prev.status !== 'missing_image' && lineDetector(prev) !== detector;
+    const detected = prev && !override && prev.source !== 'override' && (prev.status === 'ok' || prev.status === 'no_face');
+    const otherDetector = detected && lineDetector(prev) !== detector;
     if (!options.force && prev && (await isAligned(prev, override, layout, ffhqSize, mtcnnSize, ffhqFast))) {
       if (!(otherDetector && options.redetect)) {
         alreadyDone++;
@@ -280,9 +281,10 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     const line = state.get(rec.id) ?? previous.get(rec.id);
     if (!line) continue; // not reached before an interrupt
     counts[line.status]++;
-    if (line.status === 'ok') sources[line.source]++;
-    if (line.status === 'ok' && line.source !== 'override') detectors[lineDetector(line)] = (detectors[lineDetector(line)] ?? 0) + 1;
-    else if (line.status === 'no_face') noFace.push(rec.id);
+    if (line.status === 'ok') {
+      sources[line.source]++;
+      if (line.source !== 'override') detectors[lineDetector(line)] = (detectors[lineDetector(line)] ?? 0) + 1;
+    } else if (line.status === 'no_face') noFace.push(rec.id);
     else if (line.status === 'decode_error') decodeErrors.push({ id: rec.id, error: line.error ?? '' });
     else missingImages.push({ id: rec.id, error: line.error ?? '' });
   }
