@@ -99,7 +99,7 @@ export async function alignImage(task: AlignTask, detector: FaceDetector): Promi
     const choice = chooseFace(detections, img.width, img.height, task.rectangle);
     if (choice.kind === 'none') return { line: { ...line, status: 'no_face', time: time() }, timings };
     const chosen = choice.kind === 'detection' ? detections[choice.index]! : undefined;
-    const box = chosen ? chosen.box : (choice as { box: Box }).box;
+    const box = choice.kind === 'detection' ? chosen!.box : choice.box;
     if (chosen) line.score = Math.round(chosen.score * 1e4) / 1e4;
     else line.source = 'rectangle';
     line.box = roundBox(box);
