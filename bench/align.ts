@@ -182,7 +182,9 @@ if (ONLY !== 'align') {
   for (const set of detectSets) {
     for (const config of DETECT) {
       process.stderr.write(`detect ${set.name}, ${config}...\n`);
-      rows.push(await detectOnly(set, config));
+      const row = await detectOnly(set, config);
+      process.stderr.write(`  ${row.withFace}/${row.photos} photos with a face, ${row.faces} faces, ${(row.wallMs / row.photos).toFixed(0)} ms wall, ${(row.cpuMs / row.photos).toFixed(0)} ms CPU per photo\n`);
+      rows.push(row);
     }
   }
   process.stdout.write(`${detectReport(rows)}\n\nload average at the end: ${load()}\n`);
