@@ -13,24 +13,14 @@ import { openMtcnnNets, MTCNN_MODEL_DIR, type MtcnnNets } from '../../src/align/
 import { resizeBilinearPil } from '../../src/align/mtcnn/resample.js';
 import { UsageError } from '../../src/util/errors.js';
 import { decodeRgb, FACE_API_DEMO_DIR, type RgbImage } from '../../src/util/faceapi.js';
+import { describeWithPython, PYTHON } from '../helpers/python.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 import { makeRoot } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-const PYTHON = '/usr/bin/python3';
-
 /** The .npy weights the ONNX files were converted from (models/mtcnn/README.md). */
 const NPY_DIR = path.join(HERE, '..', '..', 'models', 'mtcnn', 'npy');
-
-function pythonProblem(): string | undefined {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { encoding: 'utf8' });
-  if (r.error) return `${PYTHON} not runnable: ${r.error.message}`;
-  if (r.status !== 0) return `${PYTHON} lacks torch/numpy/PIL: ${r.stderr.trim().split('\n').pop()}`;
-  return undefined;
-}
-const problem = pythonProblem();
-if (problem) console.warn(`test/align/mtcnn.test.ts: reference comparisons skipped: ${problem}`);
 
 interface RefFace {
   box: Corners;
@@ -102,9 +92,7 @@ describe('MTCNN box math', () => {
   });
 });
 
-const withPython = problem ? describe.skip : describe;
-
-withPython('MTCNN against the independent PyTorch + PIL reference (test/align/mtcnn_reference.py)', () => {
+describeWithPython(['torch', 'numpy', 'PIL'])('MTCNN against the independent PyTorch + PIL reference (test/align/mtcnn_reference.py)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let nets: MtcnnNets;
