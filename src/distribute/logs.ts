@@ -27,6 +27,13 @@ export function logFileFor(layout: DatasetLayout, stage: LogStage, shard: Shard 
   return shard ? path.join(logsDir(layout), `${stage}.${shardTag(shard)}.jsonl`) : mainLog(layout, stage);
 }
 
+/** logFileFor, with its folder made. */
+export async function prepareLogFile(layout: DatasetLayout, stage: LogStage, shard: Shard | undefined): Promise<string> {
+  const file = logFileFor(layout, stage, shard);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  return file;
+}
+
 /**
  * Every log of a stage, in merge order: the single-process log first, then the shard logs by
  * shard count, then index. Files that do not exist are left out.
