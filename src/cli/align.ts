@@ -2,7 +2,7 @@ import os from 'node:os';
 import { align, formatAlignSummary } from '../align/index.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { intArg, rootOption, type EcafCommand } from './command.js';
+import { intArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {
   root: string;
@@ -13,6 +13,7 @@ interface AlignArgs {
   retryFailed: boolean;
   skipInvalid: boolean;
   ffhqFast: boolean;
+  shard?: string;
 }
 
 export const alignCommand: EcafCommand = {
@@ -22,6 +23,7 @@ export const alignCommand: EcafCommand = {
     y
       .options({
         ...rootOption,
+        ...shardOption,
         'ffhq-size': { type: 'number', default: 1024, describe: 'side of the FFHQ-aligned PNGs' },
         'mtcnn-size': { type: 'number', default: 112, describe: 'side of the 5-point aligned JPEGs (template scaled as insightface does)' },
         workers: { type: 'number', default: os.availableParallelism(), describe: 'worker threads, one face-api model copy each' },
@@ -33,6 +35,7 @@ export const alignCommand: EcafCommand = {
       .example('ecaf align --root ecaf', 'align every crawled photo of ecaf/ (a rerun skips what is done)')
       .example('ecaf align --root ecaf --ffhq-size 512 --workers 4', 'FFHQ crops at 512x512 with 4 workers')
       .example('ecaf align --root ecaf --retry-failed', 'also try again the photos that gave no face or did not decode, though unchanged')
+      .example('ecaf align --root ecaf --shard 1/2 --workers 1', 'align half of the ids (one task of two; log in image_data/logs/landmarks.1-of-2.jsonl)')
       .example('ecaf align --root ecaf --force', 'redo every photo, also those already aligned (an edited landmarks-override.json needs no --force)'),
   handler: async (args: AlignArgs) => {
     const { signal, dispose } = interruptSignal();
@@ -46,6 +49,7 @@ export const alignCommand: EcafCommand = {
         retryFailed: args.retryFailed,
         skipInvalid: args.skipInvalid,
         ffhqFast: args.ffhqFast,
+        shard: shardArg(args.shard),
         signal,
       });
       process.stdout.write(formatAlignSummary(summary) + '\n');
