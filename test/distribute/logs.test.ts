@@ -4,6 +4,8 @@ import path from 'node:path';
 import { datasetLayout } from '../../src/dataset/layout.js';
 import { logFileFor, readMergedJsonl, readStageStates, stageLogFiles } from '../../src/distribute/index.js';
 import { JsonlAppender } from '../../src/util/jsonl.js';
+import { readAlignedIds } from '../../src/pairs/aligned-ids.js';
+import { readSheetEntries } from '../../src/sheet/entries.js';
 
 let root: string;
 beforeEach(async () => {
@@ -60,5 +62,17 @@ describe('per-shard logs', () => {
     await out.append([{ id: 'b', status: 'ok', time: '2026-01-01T00:00:03Z' }]);
     await out.close();
     expect(await readFile(file, 'utf8')).toBe(whole + line('b', 'ok', '2026-01-01T00:00:03Z') + '\n');
+  });
+
+  test('pairs and sheet read every landmarks log, last state by time', async () => {
+    const layout = datasetLayout(root);
+    await mkdir(path.join(root, 'image_data', 'logs'));
+    await writeFile(path.join(root, 'image_data', 'logs', 'landmarks.0-of-2.jsonl'), [line('a', 'ok', '2026-01-01T00:00:01Z'), line('b', 'no_face', '2026-01-01T00:00:01Z')].join('\n') + '\n');
+    await writeFile(path.join(root, 'image_data', 'logs', 'landmarks.1-of-2.jsonl'), [line('c', 'ok', '2026-01-01T00:00:01Z')].join('\n') + '\n');
+    await writeFile(path.join(root, 'image_data', 'logs', 'landmarks.0-of-3.jsonl'), [line('b', 'ok', '2026-01-01T00:00:05Z'), line('c', 'no_face', '2026-01-01T00:00:06Z')].join('\n') + '\n');
+    const files = await stageLogFiles(layout, 'landmarks');
+    expect([...(await readAlignedIds(files))].sort()).toEqual(['a', 'b']);
+    const sheet = await readSheetEntries(root);
+    expect(sheet.map((e) => `${e.id}:${e.status}`).sort()).toEqual(['a:ok', 'b:ok', 'c:no_face']);
   });
 });
