@@ -29,7 +29,8 @@ if [ ! -f "$state/munge/munge.key" ]; then
 fi
 chmod 700 "$state/munge"
 chmod 400 "$state/munge/munge.key"
-if [ ! -S "$state/munge/munge.socket" ]; then
+if ! { [ -f "$state/munge/munged.pid" ] && kill -0 "$(cat "$state/munge/munged.pid")" 2>/dev/null; }; then
+  rm -f "$state/munge/munge.socket" "$state/munge/munge.socket.lock"
   munged --force --key-file="$state/munge/munge.key" --socket="$state/munge/munge.socket" \
     --pid-file="$state/munge/munged.pid" --log-file="$state/munge/munged.log" --seed-file="$state/munge/munged.seed"
 fi

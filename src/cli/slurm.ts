@@ -40,10 +40,10 @@ export const slurmCommand: EcafCommand = {
         sbatch: { type: 'string', array: true, describe: 'more sbatch arguments, each whole, e.g. --sbatch=--mem=8G --sbatch=--account=lab' },
         submit: { type: 'boolean', default: false, describe: 'run sbatch on the scripts (else only write them)' },
         chain: { type: 'boolean', default: false, describe: 'from this stage to benchmark, each after the one before succeeded (--dependency=afterok)' },
-        'crawl-args': { type: 'string', describe: 'more arguments of the crawl jobs, e.g. "--concurrency 32"' },
-        'align-args': { type: 'string', describe: 'more arguments of the align jobs, e.g. "--ffhq-size 512"' },
-        'pairs-args': { type: 'string', default: '--protocol cross-age', describe: 'arguments of the pairs job' },
-        'benchmark-args': { type: 'string', default: '--model builtin', describe: 'arguments of the benchmark jobs' },
+        'crawl-args': { type: 'string', describe: 'more arguments of the crawl jobs, with =: --crawl-args="--concurrency 32"' },
+        'align-args': { type: 'string', describe: 'more arguments of the align jobs, with =: --align-args="--ffhq-size 512"' },
+        'pairs-args': { type: 'string', default: '--protocol cross-age', describe: 'arguments of the pairs job (with =, as above)' },
+        'benchmark-args': { type: 'string', default: '--model builtin', describe: 'arguments of the benchmark jobs (with =, as above)' },
       })
       .example('ecaf slurm crawl --root /scratch/ecaf --tasks 8 --time 4:00:00', 'write /scratch/ecaf/slurm/crawl.sbatch, an 8-task array')
       .example('ecaf slurm crawl --root /scratch/ecaf --tasks 8 --cpus-per-task 4 --chain --submit', 'submit crawl, align, pairs and benchmark, each after the one before')
