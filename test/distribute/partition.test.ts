@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
-import { describeShard, inShard, parseShard, partition, resolveShard, shardOf, ShardError } from '../../src/distribute/index.js';
+import { describeShard, fnv1a64, inShard, parseShard, partition, resolveShard, shardOf, ShardError } from '../../src/distribute/index.js';
 import { UsageError } from '../../src/util/errors.js';
 
-/** The partition as docs/cluster.md spells it, with BigInt: uint64 of SHA-256's first 8 bytes, mod N. */
-const reference = (id: string, n: number): number => Number(createHash('sha256').update(Buffer.from(id, 'utf8')).digest().readBigUInt64BE(0) % BigInt(n));
+/** The partition as docs/cluster.md spells it, plainly with BigInt: fmix64(FNV-1a 64(bytes)) mod N. */
+function reference(id: string, n: number): number {
+  const M = 0xffffffffffffffffn;
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(id, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & M;
+  h ^= h >> 33n;
+  h = (h * 0xff51afd7ed558ccdn) & M;
+  h ^= h >> 33n;
+  h = (h * 0xc4ceb9fe1a85ec53n) & M;
+  h ^= h >> 33n;
+  return Number(h % BigInt(n));
+}
 
 function randomIds(n: number, seed: number): string[] {
   const ids: string[] = [];
@@ -14,13 +24,21 @@ function randomIds(n: number, seed: number): string[] {
   return ids;
 }
 
-describe('the SHA-256 partition', () => {
-  test('shardOf is the first 8 bytes of SHA-256 as a big-endian uint64, mod N (BigInt reference), also for N that are not powers of two', () => {
+describe('the partition: fmix64(FNV-1a 64) mod N', () => {
+  test('FNV-1a 64 matches its published test vectors', () => {
+    const toBig = ([hi, lo]: [number, number]) => (BigInt(hi) << 32n) | BigInt(lo);
+    // draft-eastlake-fnv test vectors
+    expect(toBig(fnv1a64(Buffer.from('')))).toBe(0xcbf29ce484222325n);
+    expect(toBig(fnv1a64(Buffer.from('a')))).toBe(0xaf63dc4c8601ec8cn);
+    expect(toBig(fnv1a64(Buffer.from('foobar')))).toBe(0x85944171f73967e8n);
+  });
+
+  test('shardOf is fmix64(FNV-1a 64) mod N (BigInt reference), also for N that are not powers of two', () => {
     for (const id of [...randomIds(500, 7), 'ünïcode_1', '']) {
       for (const n of [1, 2, 3, 4, 7, 10, 64, 999_983, 1_000_000]) expect(shardOf(id, n)).toBe(reference(id, n));
     }
     // pinned, computed by docs/cluster.md's Python: these may never change (another version must find the same shards)
-    expect(['amy_1', 'howard_3', 'x', 'ab.c-d'].map((id) => shardOf(id, 7))).toEqual([5, 2, 1, 0]);
+    expect(['amy_1', 'howard_3', 'x', 'ab.c-d'].map((id) => shardOf(id, 7))).toEqual([6, 0, 5, 1]);
   });
 
   test('disjoint and covering for N = 1..64 over random ids, whatever their order', () => {
