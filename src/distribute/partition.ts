@@ -8,7 +8,6 @@
  */
 
 const TWO32 = 4294967296;
-const M64 = 0xffffffffffffffffn;
 
 /** Largest shard count accepted (far beyond any array a scheduler runs). */
 export const MAX_SHARDS = 1_000_000;
@@ -27,13 +26,28 @@ export function fnv1a64(bytes: ArrayLike<number>): [number, number] {
   return [hi, lo];
 }
 
-/** MurmurHash3's fmix64: every input bit moves every output bit. */
-export function fmix64(h: bigint): bigint {
-  h ^= h >> 33n;
-  h = (h * 0xff51afd7ed558ccdn) & M64;
-  h ^= h >> 33n;
-  h = (h * 0xc4ceb9fe1a85ec53n) & M64;
-  return h ^ (h >> 33n);
+/** (ahi:alo) * (bhi:blo) mod 2^64 in 32-bit halves (16-bit limbs keep every partial product exact). */
+function mul64(ahi: number, alo: number, bhi: number, blo: number): [number, number] {
+  const a0 = alo & 0xffff;
+  const a1 = alo >>> 16;
+  const b0 = blo & 0xffff;
+  const b1 = blo >>> 16;
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const lo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+  const carry = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+  return [(carry + Math.imul(ahi, blo) + Math.imul(alo, bhi)) >>> 0, lo];
+}
+
+/** MurmurHash3's fmix64 on [high, low] halves: every input bit moves every output bit. */
+export function fmix64(hi: number, lo: number): [number, number] {
+  lo = (lo ^ (hi >>> 1)) >>> 0; // h ^= h >> 33
+  [hi, lo] = mul64(hi, lo, 0xff51afd7, 0xed558ccd);
+  lo = (lo ^ (hi >>> 1)) >>> 0;
+  [hi, lo] = mul64(hi, lo, 0xc4ceb9fe, 0x1a85ec53);
+  return [hi, (lo ^ (hi >>> 1)) >>> 0];
 }
 
 /** The UTF-8 bytes of an id (ids are ASCII by the data.json rules; other text is encoded). */
@@ -44,15 +58,16 @@ function utf8(id: string): ArrayLike<number> {
   return out;
 }
 
-/** H(id): fmix64(FNV-1a 64(UTF-8 bytes of id)). */
-export function idHash64(id: string): bigint {
+/** H(id): fmix64(FNV-1a 64(UTF-8 bytes of id)), as [high, low] halves. */
+export function idHash64(id: string): [number, number] {
   const [hi, lo] = fnv1a64(utf8(id));
-  return fmix64((BigInt(hi) << 32n) | BigInt(lo));
+  return fmix64(hi, lo);
 }
 
-/** The shard (0-based) of record `id` among `count` shards. */
+/** The shard (0-based) of record `id` among `count` shards (exact: count <= MAX_SHARDS). */
 export function shardOf(id: string, count: number): number {
-  return Number(idHash64(id) % BigInt(count));
+  const [hi, lo] = idHash64(id);
+  return ((hi % count) * (TWO32 % count) + (lo % count)) % count;
 }
 
 /** Which of `ids` belong to shard `index` of `count`. */
