@@ -132,10 +132,15 @@ async function alignBench(work: string, lines: string[]): Promise<void> {
 
 async function overheadBench(work: string, lines: string[]): Promise<void> {
   const ids = Array.from({ length: RECORDS }, (_, i) => `Person_${String(i % 50000).padStart(5, '0')}_${String(i).padStart(7, '0')}`);
-  let t = performance.now();
+  let t = 0;
   let sum = 0;
-  for (const id of ids) sum += shardOf(id, 4);
-  const partitionS = (performance.now() - t) / 1000;
+  let partitionS = Infinity;
+  for (let round = 0; round < 3; round++) {
+    t = performance.now();
+    sum = 0;
+    for (const id of ids) sum += shardOf(id, 4);
+    partitionS = Math.min(partitionS, (performance.now() - t) / 1000);
+  }
   const time = new Date().toISOString();
   const line = (id: string) => JSON.stringify({ id, url: `https://images.example.org/${id}.jpg`, status: 'ok', bytes: 51234, sha256: 'ab'.repeat(32), format: 'jpg', width: 320, height: 240, attempts: 1, time });
   const one = path.join(work, 'merge-one');
@@ -160,7 +165,7 @@ async function overheadBench(work: string, lines: string[]): Promise<void> {
   });
   lines.push(
     '',
-    `partition + merge, ${RECORDS} records: shardOf ${partitionS.toFixed(3)} s (checksum ${sum}); last states from one log ${single.toFixed(3)} s, ` +
+    `partition + merge, ${RECORDS} records (best of 3): shardOf ${partitionS.toFixed(3)} s (checksum ${sum}); last states from one log ${single.toFixed(3)} s, ` +
       `from 4 shard logs merged by time ${merged.toFixed(3)} s; overhead ${(partitionS + merged - single).toFixed(3)} s (goal < 1 s per 100,000)`,
   );
 }
