@@ -13,10 +13,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { shardOf } from '../../src/distribute/index.js';
 import { PACKAGE_ROOT } from '../../src/util/paths.js';
-import { ensureBuilt, runEcaf } from '../helpers/cli.js';
+import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 
-const exec = promisify(execFile);
+const execP = promisify(execFile);
 const IN_CI = process.env.CI === 'true';
 const TASKS = 3;
 
@@ -38,6 +38,21 @@ if (slurm.reason) {
   console.log(`Slurm chain test skipped: ${slurm.reason}`);
 }
 const maybe = slurm.conf ? describe : describe.skip;
+
+// child processes get the environment explicitly: jest's process.env is the test's own copy
+const env = { ...process.env, SLURM_CONF: slurm.conf };
+const exec = (cmd: string, args: string[]) => execP(cmd, args, { env });
+
+/** `node bin/ecaf.js ...` with the cluster's SLURM_CONF: its exit code and output. */
+async function runEcaf(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [ECAF_BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 afterAll(() => {
   if (slurm.startedHere) spawnSync('bash', [path.join(PACKAGE_ROOT, 'scripts', 'slurm', 'stop-cluster.sh'), slurm.state]);
@@ -134,7 +149,6 @@ maybe('the chain on a real Slurm (one-node cluster of scripts/slurm/)', () => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ensureBuilt();
-    process.env.SLURM_CONF = slurm.conf;
     ({ dir, cleanup } = await tempDir('ecaf-slurm-chain-'));
   });
   afterAll(() => cleanup?.());
