@@ -4,7 +4,7 @@ import { crawl, type CrawlOptions } from '../../src/crawl/index.js';
 import { datasetLayout } from '../../src/dataset/layout.js';
 import { parseShard, readStageStates, shardOf } from '../../src/distribute/index.js';
 import { readJsonl } from '../../src/util/jsonl.js';
-import { ensureBuilt, runEcaf } from '../helpers/cli.js';
+import { runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FaultServer, makeImage, serve } from '../crawl/fault-server.js';
 import { rawNames, writeData } from '../crawl/helpers.js';
@@ -15,7 +15,6 @@ let records: [string, string][];
 const opts: Partial<CrawlOptions> = { allowPrivate: true, retries: 0, backoffMs: 10, timeoutS: 5, progress: false };
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await FaultServer.start();
   records = [];
   for (let i = 0; i < 60; i++) records.push([`p${i}_00${i % 7}`, server.route(`/i/${i}.jpg`, serve(await makeImage(i)))]);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { sbatchScript, shellWord, stageScripts } from '../../src/distribute/slurm.js';
-import { ensureBuilt, runEcaf } from '../helpers/cli.js';
+import { runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const settings = { root: '/data/ecaf', tasks: 4, cpusPerTask: 2, time: '1:00:00', partition: 'cpu', sbatchArgs: ['--mem=4G'], ecaf: ['/usr/bin/node', '/opt/ecaf/bin/ecaf.js'] };
@@ -41,7 +41,6 @@ describe('ecaf slurm scripts', () => {
   });
 
   test('the CLI writes the chain under <root>/slurm/ and says how to submit; bad values exit 2', async () => {
-    ensureBuilt();
     const { dir, cleanup } = await tempDir('ecaf-slurm-scripts-');
     try {
       const r = await runEcaf('slurm', 'align', '--root', dir, '--tasks', '2', '--chain', '--align-args=--ffhq-size 512', '--', '--retry-failed');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { shardOf } from '../../src/distribute/index.js';
 import { PACKAGE_ROOT } from '../../src/util/paths.js';
-import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
+import { ECAF_BIN } from '../helpers/cli.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 
 const execP = promisify(execFile);
@@ -148,7 +148,6 @@ maybe('the chain on a real Slurm (one-node cluster of scripts/slurm/)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    ensureBuilt();
     ({ dir, cleanup } = await tempDir('ecaf-slurm-chain-'));
   });
   afterAll(() => cleanup?.());

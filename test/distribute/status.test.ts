@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { shardOf } from '../../src/distribute/index.js';
 import { datasetStatus, formatStatus, summarizeStatus } from '../../src/status/index.js';
-import { runEcaf, ensureBuilt } from '../helpers/cli.js';
+import { runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const states = (o: Record<string, string>) => new Map(Object.entries(o).map(([id, status]) => [id, { status }]));
@@ -37,7 +37,6 @@ describe('status', () => {
   });
 
   test('ecaf status on a root with shard logs', async () => {
-    ensureBuilt();
     const { dir, cleanup } = await tempDir('ecaf-status-');
     try {
       await mkdir(path.join(dir, 'image_data', 'logs'), { recursive: true });
