@@ -4,9 +4,11 @@ import path from 'node:path';
 import { datasetLayout, ffhqFile, mtcnnFile, RAW_EXTENSIONS, type DatasetLayout } from '../dataset/layout.js';
 import { loadDataJson } from '../dataset/load.js';
 import type { EcafRecord } from '../dataset/record.js';
+import { prepareLogFile, readStageStates } from '../distribute/logs.js';
+import { inShard, type Shard } from '../distribute/shard.js';
 import { cleanTempFiles } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
-import { JsonlAppender, readLastStates } from '../util/jsonl.js';
+import { JsonlAppender } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { formatDuration, Progress } from '../util/progress.js';
 import { emptyTimings, type AlignOutcome, type AlignTask, type AlignTimings } from './align-image.js';
@@ -56,6 +58,8 @@ export interface AlignOptions {
   signal?: AbortSignal;
   /** Draw progress on stderr (default true). */
   progress?: boolean;
+  /** Align only this shard's ids, logging to its own file (docs/cluster.md). */
+  shard?: Shard;
 }
 
 export interface AlignSummary {
@@ -156,14 +160,18 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const detection: MtcnnSettings = { ...MTCNN_SETTINGS, ...options.mtcnn };
   checkMtcnnSettings(detection);
   const layout = datasetLayout(options.root);
-  const { records, summary: dataSummary } = await loadDataJson(layout.dataJson, { skipInvalid: options.skipInvalid });
+  const loaded = await loadDataJson(layout.dataJson, { skipInvalid: options.skipInvalid });
+  const dataSummary = loaded.summary;
+  const records = options.shard ? loaded.records.filter((r) => inShard(r.id, options.shard)) : loaded.records;
   const overrides = await readOverrides(layout.landmarksOverride);
-  const crawl = await readLastStates<CrawlState>(layout.crawlLog);
-  const previous = await readLastStates<LandmarksLine>(layout.landmarksLog);
+  const crawl = await readStageStates<CrawlState>(layout, 'crawl');
+  const previous = await readStageStates<LandmarksLine>(layout, 'landmarks');
   const raw = await rawFilesById(layout);
   await fs.mkdir(layout.ffhq, { recursive: true });
   await fs.mkdir(layout.mtcnn, { recursive: true });
-  await Promise.all([cleanTempFiles(layout.ffhq), cleanTempFiles(layout.mtcnn)]);
+  // a shard sweeps only the leftovers of its own ids (`<id>.png` / `<id>.jpg`)
+  const owns = (name: string) => inShard(name.slice(0, name.lastIndexOf('.')), options.shard);
+  await Promise.all([cleanTempFiles(layout.ffhq, owns), cleanTempFiles(layout.mtcnn, owns)]);
 
   const state = new Map<string, LandmarksLine>();
   const newLines: LandmarksLine[] = [];
@@ -219,7 +227,8 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     });
   }
 
-  const appender = await JsonlAppender.open(layout.landmarksLog);
+  const landmarksFile = await prepareLogFile(layout, 'landmarks', options.shard);
+  const appender = await JsonlAppender.open(landmarksFile);
   const timings = emptyTimings();
   let facesFound = 0;
   let processed = 0;
@@ -288,7 +297,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     else if (line.status === 'decode_error') decodeErrors.push({ id: rec.id, error: line.error ?? '' });
     else missingImages.push({ id: rec.id, error: line.error ?? '' });
   }
-  const ids = new Set(records.map((r) => r.id));
+  const ids = new Set(loaded.records.map((r) => r.id));
   return {
     root: layout.root,
     records: records.length,
@@ -314,7 +323,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     timings,
     interrupted: Boolean(options.signal?.aborted) && processed < tasks.length,
     overrideFile: layout.landmarksOverride,
-    landmarksFile: layout.landmarksLog,
+    landmarksFile,
   };
 }
 

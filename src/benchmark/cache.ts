@@ -47,16 +47,21 @@ export class EmbeddingCache {
     readonly dir: string,
     readonly dim: number,
     private readonly rows: Map<string, Float32Array>,
+    private readonly tag: string,
   ) {}
 
   static settingHash(s: CacheSetting): string {
     return createHash('sha256').update(JSON.stringify([s.weightsKey, s.precision, s.preprocessing, s.flip, s.flipRule, s.dim])).digest('hex').slice(0, 20);
   }
 
-  static async open(cacheRoot: string, setting: CacheSetting): Promise<EmbeddingCache> {
+  /**
+   * `tag` (e.g. `shard-0-of-4`) starts the name of every chunk this process writes, and limits
+   * its sweep of temp files to those names: shards of one setting share the folder, never a file.
+   */
+  static async open(cacheRoot: string, setting: CacheSetting, tag = ''): Promise<EmbeddingCache> {
     const dir = path.join(cacheRoot, 'embeddings', EmbeddingCache.settingHash(setting));
     await fs.mkdir(dir, { recursive: true });
-    await cleanTempFiles(dir);
+    await cleanTempFiles(dir, (name) => name.startsWith(tag));
     const meta = path.join(dir, 'setting.json');
     await writeFileAtomic(meta, JSON.stringify(setting, null, 2) + '\n');
     const rows = new Map<string, Float32Array>();
@@ -66,7 +71,7 @@ export class EmbeddingCache {
       if (!chunk) continue; // a chunk from another format version: recomputed, then superseded
       chunk.keys.forEach((k, i) => rows.set(k, chunk.data.subarray(i * setting.dim, (i + 1) * setting.dim)));
     }
-    return new EmbeddingCache(dir, setting.dim, rows);
+    return new EmbeddingCache(dir, setting.dim, rows, tag ? `${tag}.` : '');
   }
 
   /** The speed of the run that computed most of these embeddings (speed.json), when one was recorded. */
@@ -101,7 +106,7 @@ export class EmbeddingCache {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
     const rows = Buffer.from(data.buffer, data.byteOffset, keys.length * this.dim * 4);
-    const name = `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}.bin`;
+    const name = `${this.tag}${Date.now().toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}.bin`;
     await writeFileAtomic(path.join(this.dir, name), Buffer.concat([len, header, rows]));
     keys.forEach((k, i) => this.rows.set(k, data.slice(i * this.dim, (i + 1) * this.dim)));
   }

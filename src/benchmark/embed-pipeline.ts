@@ -19,6 +19,8 @@ export interface EmbedOptions {
   signal?: AbortSignal;
   /** The root's embedding cache folder; cache keys are image paths relative to its parent (the root). */
   cacheRoot: string;
+  /** Names this process's cache chunks (a shard's: `shard-K-of-N`), see EmbeddingCache.open. */
+  cacheTag?: string;
 }
 
 export interface EmbedStats {
@@ -44,6 +46,8 @@ export interface Embeddings {
   /** Unit embedding of each image; undefined where its file is missing. */
   vectors: (Float32Array | undefined)[];
   stats: EmbedStats;
+  /** The cache folder of this model setting (absent for embeddings made without a cache). */
+  cacheDir?: string;
 }
 
 const DEFAULT_BATCH = 32;
@@ -74,7 +78,7 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
     flip: o.flip,
     flipRule: embedder.info.flipRule,
     dim: embedder.dim,
-  });
+  }, o.cacheTag);
   // keyed by the path under the root, so MTCNN and FFHQ crops of one id never share an entry
   const keys = await imageKeys(images, path.dirname(o.cacheRoot));
   const vectors = new Array<Float32Array | undefined>(images.length).fill(undefined);
@@ -97,6 +101,7 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
     dim: embedder.dim,
     vectors,
     stats: await speedStats(cache, todo.length, fromCache, (performance.now() - start) / 1000, run.modelSeconds),
+    cacheDir: cache.dir,
   };
 }
 

@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
 import { loadDataJson } from '../dataset/load.js';
-import type { AlignedVariant } from '../dataset/names.js';
+import { idOfImageName, type AlignedVariant } from '../dataset/names.js';
+import { inShard, shardTag, type Shard } from '../distribute/shard.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from '../pairs/age-class.js';
 import { readPairFile, readPairSidecar } from '../pairs/read.js';
@@ -59,6 +60,22 @@ export interface BenchmarkOptions {
   log?: (line: string) => void;
 }
 
+/** `ecaf benchmark --embed-only`: embed (this shard's share of) the images into the cache, score nothing. */
+export interface EmbedOnlyOptions extends Omit<BenchmarkOptions, 'out'> {
+  /** Embed only the images of this shard's ids, into cache chunks named for the shard (docs/cluster.md). */
+  shard?: Shard;
+}
+
+export interface EmbedOnlyResult {
+  /** Images the run would embed (of this shard), and of them: embedded now, found cached, missing on disk. */
+  images: number;
+  embedded: number;
+  fromCache: number;
+  missing: number;
+  seconds: number;
+  cacheDir: string;
+}
+
 export interface BenchmarkResult {
   /** Folder holding report.json, report.md, roc.svg, scores.csv. */
   dir: string;
@@ -83,27 +100,13 @@ export interface BenchmarkOutcome {
  * every image embedded once.
  */
 export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkOutcome> {
-  const layout = datasetLayout(o.root);
-  const variant: AlignedVariant = o.images === 'ffhq' ? 'ffhq' : 'mtcnn';
-  const imagesDir = variant === 'ffhq' ? layout.ffhq : layout.mtcnn;
-  const folder = { dir: imagesDir, variant };
-  const flip = o.flip ?? true;
-  const loo = o.identification === 'loo';
-  const pairFiles = o.pairs?.length ? o.pairs.map((f) => path.resolve(f)) : await defaultPairFiles(layout.pairs, loo);
-  const textFiles = pairFiles.filter((f) => !isBinSetFile(f));
-  const binSets = await Promise.all(pairFiles.filter(isBinSetFile).map((f) => readBinSet(f, o.folds)));
-  const inputs = await Promise.all(textFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
-  const records = await loadRecords(layout.dataJson);
-  if (loo && records.size === 0) throw new UsageError(`--identification loo: no records in ${layout.dataJson} (it needs identities and aligned images)`);
-  const plan = planBenchmark(inputs, records, folder);
-  const looImages = loo ? planLeaveOneOut(records, folder) : [];
-  const images = uniqueImages([...plan.images, ...binSets.flatMap((b) => b.images.map((im) => ({ name: im.name, file: b.list.file, bytes: im.bytes }))), ...looImages]);
-  const files = [...binSets.map((b) => ({ list: b.list })), ...plan.files];
-
-  const log = o.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`));
-  const embedder = await openEmbedder(o.model, { device: o.device, size: o.size, mean: o.mean, std: o.std, bgr: o.bgr, batch: o.batch, fp16: o.fp16, log });
+  const { layout, variant, imagesDir, flip, loo, records, looImages, images, files } = await benchmarkInputs(o);
+  const log = o.log ?? defaultLog;
+  const embedder = await openFor(o, log);
   try {
     const embeddings = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache });
+    const { embedded, fromCache } = embeddings.stats;
+    if (fromCache > 0) log(embedded === 0 ? `every embedding (${fromCache}) found in the cache: nothing to embed` : `${fromCache} embeddings found in the cache, ${embedded} embedded now`);
     const modelName = reportModelName(o.model, flip, variant === 'ffhq');
     const pairs: BenchmarkResult[] = [];
     for (const file of files) {
@@ -142,6 +145,52 @@ export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkO
     await embedder.close();
   }
 }
+
+/** Embed the images a plain run would (this shard's ids only) into the cache; a later plain run finds them there. */
+export async function embedOnly(o: EmbedOnlyOptions): Promise<EmbedOnlyResult> {
+  const { layout, flip, images: all } = await benchmarkInputs(o);
+  const images = all.filter((im) => inShard(idOfImageName(im.name) ?? im.name, o.shard));
+  const embedder = await openFor(o, o.log ?? defaultLog);
+  try {
+    const cacheTag = o.shard ? `shard-${shardTag(o.shard)}` : undefined;
+    const e = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, cacheTag });
+    const found = e.vectors.filter((v) => v !== undefined).length;
+    return { images: images.length, embedded: e.stats.embedded, fromCache: e.stats.fromCache, missing: images.length - found, seconds: e.stats.seconds, cacheDir: e.cacheDir ?? layout.cache };
+  } finally {
+    await embedder.close();
+  }
+}
+
+/** What the CLI prints after --embed-only. */
+export function formatEmbedOnly(r: EmbedOnlyResult): string {
+  return `embed-only: ${r.images} images: ${r.embedded} embedded now, ${r.fromCache} already cached, ${r.missing} missing on disk (${r.seconds.toFixed(1)} s); cache ${r.cacheDir}`;
+}
+
+/** What both runs read first: the pair files (text lists and .bin sets), data.json's records, and every image to embed. */
+async function benchmarkInputs(o: Omit<BenchmarkOptions, 'model'>) {
+  const layout = datasetLayout(o.root);
+  const variant: AlignedVariant = o.images === 'ffhq' ? 'ffhq' : 'mtcnn';
+  const imagesDir = variant === 'ffhq' ? layout.ffhq : layout.mtcnn;
+  const folder = { dir: imagesDir, variant };
+  const flip = o.flip ?? true;
+  const loo = o.identification === 'loo';
+  const pairFiles = o.pairs?.length ? o.pairs.map((f) => path.resolve(f)) : await defaultPairFiles(layout.pairs, loo);
+  const textFiles = pairFiles.filter((f) => !isBinSetFile(f));
+  const binSets = await Promise.all(pairFiles.filter(isBinSetFile).map((f) => readBinSet(f, o.folds)));
+  const inputs = await Promise.all(textFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
+  const records = await loadRecords(layout.dataJson);
+  if (loo && records.size === 0) throw new UsageError(`--identification loo: no records in ${layout.dataJson} (it needs identities and aligned images)`);
+  const plan = planBenchmark(inputs, records, folder);
+  const looImages = loo ? planLeaveOneOut(records, folder) : [];
+  const images = uniqueImages([...plan.images, ...binSets.flatMap((b) => b.images.map((im) => ({ name: im.name, file: b.list.file, bytes: im.bytes }))), ...looImages]);
+  const files = [...binSets.map((b) => ({ list: b.list })), ...plan.files];
+  return { layout, variant, imagesDir, flip, loo, records, looImages, images, files };
+}
+
+const defaultLog = (l: string) => process.stderr.write(`ecaf: ${l}\n`);
+
+const openFor = (o: BenchmarkOptions, log: (l: string) => void) =>
+  openEmbedder(o.model, { device: o.device, size: o.size, mean: o.mean, std: o.std, bgr: o.bgr, batch: o.batch, fp16: o.fp16, log });
 
 /** Each image name once (the first wins: pair files and identification name the same aligned files). */
 function uniqueImages(images: readonly ImageToEmbed[]): ImageToEmbed[] {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, type DetectorName } from '../align/index.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
+import { intArg, numberArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {
   root: string;
@@ -20,6 +20,7 @@ interface AlignArgs {
   rnetThreshold: number;
   onetThreshold: number;
   redetect: boolean;
+  shard?: string;
 }
 
 const [P, R, O] = MTCNN_SETTINGS.thresholds;
@@ -31,6 +32,7 @@ export const alignCommand: EcafCommand = {
     y
       .options({
         ...rootOption,
+        ...shardOption,
         'ffhq-size': { type: 'number', default: 1024, describe: 'side of the FFHQ-aligned PNGs' },
         'mtcnn-size': { type: 'number', default: 112, describe: 'side of the 5-point aligned JPEGs (template scaled as insightface does)' },
         workers: { type: 'number', default: os.availableParallelism(), describe: 'worker threads, one face-api model copy each' },
@@ -52,6 +54,7 @@ export const alignCommand: EcafCommand = {
       .example('ecaf align --root ecaf --detector ssd', "face-api's SSD detector instead of MTCNN, for comparison")
       .example('ecaf align --root ecaf --redetect', 'redo with MTCNN the ids an earlier (SSD) version aligned')
       .example('ecaf align --root ecaf --min-face 12 --detect-size 1600', 'look for smaller faces (slower)')
+      .example('ecaf align --root ecaf --shard 1/2 --workers 1', 'align half of the ids (one task of two; log in image_data/logs/landmarks.1-of-2.jsonl)')
       .example('ecaf align --root ecaf --force', 'redo every photo, also those already aligned (an edited landmarks-override.json needs no --force)'),
   handler: async (args: AlignArgs) => {
     const { signal, dispose } = interruptSignal();
@@ -72,6 +75,7 @@ export const alignCommand: EcafCommand = {
           thresholds: [numberArg('pnet-threshold', args.pnetThreshold, 0, 0.999999), numberArg('rnet-threshold', args.rnetThreshold, 0, 0.999999), numberArg('onet-threshold', args.onetThreshold, 0, 0.999999)],
         },
         redetect: args.redetect,
+        shard: shardArg(args.shard),
         signal,
       });
       process.stdout.write(formatAlignSummary(summary) + '\n');

@@ -1,7 +1,7 @@
-import { formatBenchmarkResult, formatLooSummary, runBenchmarkStage } from '../benchmark/index.js';
+import { embedOnly, formatBenchmarkResult, formatEmbedOnly, formatLooSummary, runBenchmarkStage } from '../benchmark/index.js';
 import { EXIT_OK, UsageError } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
+import { intArg, numberArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
 
 /** "R,G,B" as three numbers (--mean, --std). */
 function triple(name: string, value: unknown, min: number): [number, number, number] | undefined {
@@ -32,13 +32,16 @@ export const benchmarkCommand: EcafCommand = {
         folds: { type: 'number', describe: 'folds of pair files that do not say, and of .bin sets (default 10)' },
         identification: { choices: ['loo'] as const, describe: 'loo: leave-one-out identification over every aligned image of data.json (reports/<model>/leave-one-out/)' },
         fp16: { type: 'boolean', default: false, describe: 'PyTorch on CUDA: fp16 autocast' },
+        'embed-only': { type: 'boolean', default: false, describe: 'only embed the images into the embedding cache (with --shard: this shard\'s); a later plain run scores from the cache' },
+        ...shardOption,
       })
       .example('ecaf benchmark --root ecaf --model builtin', 'no model file: face-api\'s 128-d descriptor on every pair file')
       .example('ecaf benchmark --root ecaf --model mtlface.tar --device cuda --fp16', 'MTLFace\'s released checkpoint on the GPU')
       .example('ecaf benchmark --root ecaf --model ir50.onnx --pairs ecaf/image_pairs/children.txt', 'an ONNX model on one pair file')
       .example('ecaf benchmark --model ir50.onnx --pairs agedb_30.bin calfw.bin cplfw.bin lfw.bin', 'insightface .bin sets, no dataset root: reports under ./reports/ir50/<set>/')
       .example('ecaf benchmark --root fgnet --model mtlface.tar --identification loo', 'leave-one-out identification, as FG-NET results are reported')
-      .example('ecaf benchmark --root lfw --model arcface.onnx --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --bgr', 'a BGR model on LFW pairs.txt'),
+      .example('ecaf benchmark --root lfw --model arcface.onnx --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --bgr', 'a BGR model on LFW pairs.txt')
+      .example('ecaf benchmark --root ecaf --model builtin --embed-only --shard 0/4', 'embed a quarter of the images into the cache (one task of four); then a plain run scores'),
   handler: async (args: {
     root: string;
     model: string;
@@ -55,10 +58,14 @@ export const benchmarkCommand: EcafCommand = {
     folds?: number;
     identification?: 'loo';
     fp16: boolean;
+    'embed-only': boolean;
+    shard?: string;
   }) => {
+    if (args.shard !== undefined && !args['embed-only']) throw new UsageError('--shard splits the embedding step only: add --embed-only (then a plain ecaf benchmark scores from the cache)');
+    const shard = args['embed-only'] ? shardArg(args.shard) : undefined;
     const { signal, dispose } = interruptSignal();
     try {
-      const outcome = await runBenchmarkStage({
+      const options = {
         root: args.root,
         model: args.model,
         pairs: args.pairs,
@@ -75,7 +82,12 @@ export const benchmarkCommand: EcafCommand = {
         identification: args.identification,
         fp16: args.fp16,
         signal,
-      });
+      };
+      if (args['embed-only']) {
+        process.stdout.write(`${formatEmbedOnly(await embedOnly({ ...options, shard }))}\n`);
+        return EXIT_OK;
+      }
+      const outcome = await runBenchmarkStage(options);
       for (const r of outcome.pairs) process.stdout.write(`${formatBenchmarkResult(r)}\n`);
       if (outcome.leaveOneOut) process.stdout.write(`${formatLooSummary(outcome.leaveOneOut.report, outcome.leaveOneOut.dir)}\n`);
       return EXIT_OK;

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { describeShard, resolveShard, type Shard } from '../distribute/shard.js';
 import { UsageError } from '../util/errors.js';
 
 /** One `ecaf` subcommand: its handler returns the exit code (0, 1, 2 or 130). */
@@ -36,4 +37,21 @@ export function numberArg(name: string, value: unknown, min: number, max = Numbe
     throw new UsageError(`--${name} must be a number ${max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in ${min}..${max}`}, got ${String(value)}`);
   }
   return n;
+}
+
+/** --shard, shared by the stages that run as job arrays (crawl, align, benchmark --embed-only). */
+export const shardOption = {
+  shard: {
+    type: 'string' as const,
+    describe:
+      'run shard K of N only (K from 0, e.g. 0/4; ids split by a hash, see docs/cluster.md); default: from a Slurm array ' +
+      '(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX of ECAF_SHARD_COUNT)',
+  },
+};
+
+/** The shard of this run (flag, else the scheduler's environment); a sharded run says so on its first output line. */
+export function shardArg(flag: string | undefined): Shard | undefined {
+  const shard = resolveShard(flag);
+  if (shard) process.stdout.write(`${describeShard(shard)}\n`);
+  return shard;
 }

@@ -2,7 +2,7 @@ import { crawl, CRAWL_DEFAULTS, formatCrawlSummary } from '../crawl/index.js';
 import { describeInvalid } from '../dataset/load.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
+import { intArg, numberArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface CrawlArgs {
   root: string;
@@ -16,6 +16,7 @@ interface CrawlArgs {
   'retry-failed': boolean;
   'ignore-robots-tag': boolean;
   'skip-invalid': boolean;
+  shard?: string;
 }
 
 export const crawlCommand: EcafCommand = {
@@ -25,6 +26,7 @@ export const crawlCommand: EcafCommand = {
     y
       .options({
         ...rootOption,
+        ...shardOption,
         data: { type: 'string', describe: 'records file (default: <root>/image_data/data.json)' },
         concurrency: { type: 'number', default: CRAWL_DEFAULTS.concurrency, describe: 'requests in flight at once' },
         'per-host': { type: 'number', default: CRAWL_DEFAULTS.perHost, describe: 'requests in flight per host' },
@@ -39,7 +41,8 @@ export const crawlCommand: EcafCommand = {
       .example('ecaf crawl --root ecaf', 'download every image of ecaf/image_data/data.json')
       .example('ecaf crawl --root ecaf', 'rerun after a stop: verified downloads and earlier failures are skipped')
       .example('ecaf crawl --root ecaf --retry-failed', 'also request again the ids that failed')
-      .example('ecaf crawl --root ecaf --concurrency 128 --per-host 16 --timeout 15', 'a faster crawl of a few big hosts'),
+      .example('ecaf crawl --root ecaf --concurrency 128 --per-host 16 --timeout 15', 'a faster crawl of a few big hosts')
+      .example('ecaf crawl --root ecaf --shard 0/4', 'crawl a quarter of the ids (one task of four; log in image_data/logs/crawl.0-of-4.jsonl)'),
   handler: async (args: CrawlArgs) => {
     const options = {
       root: args.root,
@@ -54,6 +57,7 @@ export const crawlCommand: EcafCommand = {
       ignoreRobotsTag: args['ignore-robots-tag'],
       skipInvalid: args['skip-invalid'],
       progress: true,
+      shard: shardArg(args.shard),
     };
     const interrupt = interruptSignal();
     try {

@@ -6,6 +6,8 @@ import { streamTopLevel } from '../dataset/json-stream.js';
 import { DataJsonError, validateDataJson, type DataJsonSummary } from '../dataset/load.js';
 import { normalizeRecord } from '../dataset/normalize.js';
 import type { EcafRecord } from '../dataset/record.js';
+import { prepareLogFile, stageLogFiles } from '../distribute/logs.js';
+import { inShard, type Shard } from '../distribute/shard.js';
 import { cleanTempFiles } from '../util/atomic.js';
 import { formatBytes, Progress } from '../util/progress.js';
 import { createDispatcher, fetchWithRetries, type FetchOptions, type RetryOptions } from './fetch.js';
@@ -60,6 +62,8 @@ export interface CrawlOptions {
   progress?: boolean;
   /** First retry backoff in ms, doubled each retry (default 1000). */
   backoffMs?: number;
+  /** Crawl only this shard's ids, logging to its own file (docs/cluster.md). */
+  shard?: Shard;
 }
 
 /** Where the invalid records of a --skip-invalid run are described (the CLI prints it). */
@@ -87,8 +91,9 @@ export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   if (validation.invalidCount > 0 && !options.skipInvalid) throw new DataJsonError(validation);
 
   await fs.mkdir(layout.raw, { recursive: true });
-  await cleanTempFiles(layout.raw);
-  const states = await readCrawlStates(layout.crawlLog);
+  // temp names are `<marker><id>.<ext>.<random>`: a shard sweeps only its own ids' leftovers
+  await cleanTempFiles(layout.raw, (name) => inShard(name.slice(0, name.lastIndexOf('.')), options.shard));
+  const states = await readCrawlStates(await stageLogFiles(layout, 'crawl'));
   const summary = emptyCrawlSummary(dataFile);
   summary.records = validation.valid;
   summary.invalid = validation.invalidCount;
@@ -96,13 +101,14 @@ export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   // each request and each backoff wait listens to the interrupt signal
   if (options.signal) setMaxListeners(2 * concurrency + 16, options.signal);
   const dispatcher = createDispatcher({ perHost, timeoutMs, allowPrivate });
-  const log = await CrawlLog.open(layout.crawlLog);
+  const log = await CrawlLog.open(await prepareLogFile(layout, 'crawl', options.shard));
   const scheduler = new HostScheduler(concurrency, perHost);
   const progress =
     (options.progress ?? Boolean(process.stderr.isTTY))
       ? new Progress({
           label: 'crawl',
-          total: validation.valid,
+          // a shard holds about 1/N of the records (counted exactly by the pass below)
+          total: options.shard ? Math.ceil(validation.valid / options.shard.count) : validation.valid,
           unit: 'img',
           extra: () => `ok ${summary.alreadyOk + summary.byStatus.ok} failed ${summary.byStatus.failed} ${formatBytes(summary.bytes / Math.max(0.001, (Date.now() - started) / 1000))}/s`,
         })
@@ -119,13 +125,15 @@ export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   };
   const job: Job = { layout, log, summary, fetchOpts, progress };
   const window = Math.max(256, concurrency * 8);
+  let shardRecords = 0;
 
   try {
     // validated above: this pass only normalizes, and uses the state Map to skip later duplicates
     for await (const entry of streamTopLevel(dataFile)) {
       if (options.signal?.aborted || scheduler.error) break;
       const normalized = normalizeRecord(entry.value, entry.index, entry.key);
-      if (!normalized.ok || !states.visit(normalized.record.id)) continue;
+      if (!normalized.ok || !inShard(normalized.record.id, options.shard) || !states.visit(normalized.record.id)) continue;
+      shardRecords++;
       const record = normalized.record;
       const prior = states.get(record.id);
       const action = resumeAction(prior, record.imageUrl, { retryFailed, allowPrivate, ignoreRobotsTag });
@@ -146,6 +154,7 @@ export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   }
   if (scheduler.error) throw scheduler.error;
   summary.interrupted = Boolean(options.signal?.aborted);
+  if (options.shard && !summary.interrupted) summary.records = shardRecords;
   return { ...finishCrawlSummary(summary, (Date.now() - started) / 1000), validation };
 }
 

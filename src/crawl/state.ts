@@ -1,6 +1,6 @@
 import { RAW_EXTENSIONS, type RawExtension } from '../dataset/layout.js';
 import { fileSha256 } from '../util/hash.js';
-import { readJsonl } from '../util/jsonl.js';
+import { readMergedJsonl } from '../distribute/logs.js';
 import { type CrawlErrorCode, type CrawlLine, type CrawlStatus } from './record.js';
 
 /** What a rerun needs of an id's last crawl.jsonl line. */
@@ -162,10 +162,10 @@ export class CrawlStates {
   }
 }
 
-/** The last state of each id in crawl.jsonl (torn lines of a killed run are skipped). */
-export async function readCrawlStates(file: string): Promise<CrawlStates> {
+/** The last state of each id over crawl logs merged by time (torn lines of a killed run are skipped). */
+export async function readCrawlStates(files: string | readonly string[]): Promise<CrawlStates> {
   const states = new CrawlStates();
-  for await (const line of readJsonl<CrawlLine>(file)) {
+  for await (const line of readMergedJsonl<CrawlLine>(typeof files === 'string' ? [files] : files)) {
     if (line && typeof line.id === 'string' && typeof line.url === 'string' && STATUSES.includes(line.status)) states.set(line.id, line);
   }
   return states;

@@ -4,7 +4,7 @@ import type { BenchmarkReport } from '../benchmark/index.js';
 import { datasetLayout } from '../dataset/layout.js';
 import type { PairsSidecar } from '../pairs/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { readLastStates } from '../util/jsonl.js';
+import { readStageStates } from '../distribute/logs.js';
 import { VERSION } from '../version.js';
 import { demoNotice, MEANINGLESS } from './notice.js';
 
@@ -55,8 +55,8 @@ export async function writeDemoIndex(input: DemoIndexInput): Promise<string> {
   const file = path.join(layout.reports, 'index.md');
   const link = (target: string) => path.relative(layout.reports, target).split(path.sep).join('/');
 
-  const crawled = await readLastStates<StatusLine>(layout.crawlLog);
-  const aligned = await readLastStates<StatusLine>(layout.landmarksLog);
+  const crawled = await readStageStates<StatusLine>(layout, 'crawl');
+  const aligned = await readStageStates<StatusLine>(layout, 'landmarks');
   const pairFiles = existsSync(layout.pairs) ? (await fs.readdir(layout.pairs)).filter((n) => n.endsWith('.txt')).sort() : [];
   const reports = await findReports(layout.reports);
 

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readAlignedIds } from './aligned-ids.js';
 
-/** worker_threads entry of AlignedIdFilter: scan one landmarks.jsonl, then flag each batch of ids sent. */
-const aligned = readAlignedIds(workerData as string);
+/** worker_threads entry of AlignedIdFilter: scan the landmarks logs, then flag each batch of ids sent. */
+const aligned = readAlignedIds(workerData as string[]);
 parentPort!.on('message', (batch: string) => {
   void aligned.then((ok) => {
     const ids = batch.split('\n');

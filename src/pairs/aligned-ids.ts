@@ -1,5 +1,6 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { readMergedJsonl } from '../distribute/logs.js';
 import { UsageError } from '../util/errors.js';
 import { distFile } from '../util/paths.js';
 
@@ -44,7 +45,9 @@ function fastState(line: string): { id: string; ok: boolean } | null {
  * id holds an escape is parsed. Linear in the file's size: every search stays in its line.
  * A line counts only when complete (ends with `}`): a killed writer can leave a torn last line.
  */
-export async function readAlignedIds(file: string): Promise<Set<string>> {
+export async function readAlignedIds(files: string | readonly string[]): Promise<Set<string>> {
+  if (typeof files !== 'string' && files.length !== 1) return readMergedAlignedIds(files);
+  const file = typeof files === 'string' ? files : files[0]!;
   await requireLandmarksLog(file);
   const ok = new Set<string>(); // adds and deletes in file order: the last line of an id decides
   const state = (id: string, isOk: boolean): void => {
@@ -87,6 +90,18 @@ export async function readAlignedIds(file: string): Promise<Set<string>> {
   return ok;
 }
 
+/** Ids whose last line over several landmarks logs (a sharded align, docs/cluster.md) is ok, merged by time. */
+async function readMergedAlignedIds(files: readonly string[]): Promise<Set<string>> {
+  if (files.length === 0) throw new UsageError('image_data/landmarks.jsonl: not found: pairs name aligned images only (run `ecaf align` first)');
+  const ok = new Set<string>();
+  for await (const row of readMergedJsonl<{ id?: unknown; status?: unknown; time?: unknown }>(files)) {
+    if (typeof row.id !== 'string') continue;
+    if (row.status === 'ok') ok.add(row.id);
+    else ok.delete(row.id);
+  }
+  return ok;
+}
+
 /** Ids sent to the worker per message: big enough that messaging costs little, small enough to overlap. */
 const BATCH = 16384;
 
@@ -102,8 +117,8 @@ export class AlignedIdFilter {
   private readonly waiting: ((flags: Uint8Array) => void)[] = [];
   private readonly failure: Promise<never>;
 
-  private constructor(file: string) {
-    this.worker = new Worker(distFile('pairs/aligned-ids-worker.js'), { workerData: file });
+  private constructor(files: readonly string[]) {
+    this.worker = new Worker(distFile('pairs/aligned-ids-worker.js'), { workerData: files });
     this.worker.on('message', (flags: Uint8Array) => this.waiting.shift()!(flags));
     this.failure = new Promise<never>((_, reject) => {
       this.worker.once('error', reject);
@@ -112,9 +127,10 @@ export class AlignedIdFilter {
     this.failure.catch(() => undefined); // surfaced by flags()
   }
 
-  static async open(file: string): Promise<AlignedIdFilter> {
-    await requireLandmarksLog(file);
-    return new AlignedIdFilter(file);
+  /** Over every landmarks log of the root (one, or several after a sharded align). */
+  static async open(files: readonly string[], mainLog: string): Promise<AlignedIdFilter> {
+    if (files.length === 0) await requireLandmarksLog(mainLog);
+    return new AlignedIdFilter(files);
   }
 
   add(id: string): void {

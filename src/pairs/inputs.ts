@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { datasetLayout } from '../dataset/layout.js';
 import { DataJsonError, emptySummary, iterateDataJson, type DataJsonSummary } from '../dataset/load.js';
 import { Progress } from '../util/progress.js';
+import { stageLogFiles } from '../distribute/logs.js';
 import { AlignedIdFilter } from './aligned-ids.js';
 
 export const GENDER_UNKNOWN = 0;
@@ -49,7 +50,7 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean } = {}): Promise<PairInputs> {
   const layout = datasetLayout(root);
   // landmarks.jsonl is scanned on the other core while this thread streams data.json
-  const aligned = await AlignedIdFilter.open(layout.landmarksLog);
+  const aligned = await AlignedIdFilter.open(await stageLogFiles(layout, 'landmarks'), layout.landmarksLog);
   const MB = 1 << 20;
   const fileMb = Math.ceil((await fs.stat(layout.dataJson).catch(() => ({ size: 0 }))).size / MB);
   const progress = opts.progress ? new Progress({ label: 'reading data.json', total: fileMb, unit: 'MB' }) : undefined;

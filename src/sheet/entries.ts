@@ -3,7 +3,7 @@ import type { LandmarksLine } from '../align/line.js';
 import type { CrawlLine } from '../crawl/record.js';
 import { datasetLayout, ffhqFile, mtcnnFile } from '../dataset/layout.js';
 import { UsageError } from '../util/errors.js';
-import { readLastStates } from '../util/jsonl.js';
+import { readStageStates, stageLogFiles } from '../distribute/logs.js';
 
 
 /** One cell of the sheet: an id and what its tiles show. */
@@ -25,11 +25,11 @@ export type SheetFilter = 'all' | 'ok' | 'failed';
  */
 export async function readSheetEntries(root: string, only: SheetFilter = 'all'): Promise<SheetEntry[]> {
   const layout = datasetLayout(root);
-  if (!existsSync(layout.landmarksLog)) {
+  if ((await stageLogFiles(layout, 'landmarks')).length === 0) {
     throw new UsageError(`${layout.landmarksLog}: not found (run ecaf align --root ${root} first)`);
   }
-  const marks = await readLastStates<LandmarksLine>(layout.landmarksLog);
-  const crawled = await readLastStates<CrawlLine>(layout.crawlLog);
+  const marks = await readStageStates<LandmarksLine>(layout, 'landmarks');
+  const crawled = await readStageStates<CrawlLine>(layout, 'crawl');
   const entries: SheetEntry[] = [];
   for (const state of marks.values()) {
     const ok = state.status === 'ok';

@@ -31,8 +31,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
-/** Remove temp files a killed run left in `dir`; returns how many were removed. */
-export async function cleanTempFiles(dir: string): Promise<number> {
+/**
+ * Remove temp files a killed run left in `dir`; returns how many were removed. `owns` (given the
+ * target file name) limits the sweep to one process's files when others write the same folder.
+ */
+export async function cleanTempFiles(dir: string, owns: (target: string) => boolean = () => true): Promise<number> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -40,7 +43,7 @@ export async function cleanTempFiles(dir: string): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
-  const stale = names.filter((n) => n.startsWith(TEMP_MARKER));
+  const stale = names.filter((n) => n.startsWith(TEMP_MARKER) && owns(n.slice(TEMP_MARKER.length, n.lastIndexOf('.'))));
   await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { force: true })));
   return stale.length;
 }
