@@ -65,6 +65,9 @@ export interface GenderProbeResult {
   /** Held-out accuracy of predicting each fold's training majority. */
   baselineAccuracy: number;
   foldAccuracy: number[];
+  /** Mean held-out cross-entropy (nats) of the probe's probabilities, and of each fold's training share of men. */
+  logLoss: number;
+  baselineLogLoss: number;
   /** Strength chosen per outer fold (the +-1 ridge's alpha; the logistic L2 is alpha * n_train / 4). */
   alpha: number[];
   /** Solver iterations per fold. */
@@ -564,6 +567,7 @@ function ridgeProbe(x: Float32Array, dim: number, inv: Float64Array, outer: Oute
   return { samples: n, identities, folds: k, mae: err / n, baselineMae: base / n, ratio: err / base, foldMae, alpha: outer.map((f) => f.alpha[ti]!) };
 }
 
+const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
 const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 /** Stop when the preconditioned gradient's squared size per row falls below this. */
@@ -574,6 +578,8 @@ function logisticProbe(x: Float32Array, dim: number, inv: Float64Array, outer: O
   const k = byFold.length;
   let right = 0;
   let baseRight = 0;
+  let loss = 0;
+  let baseLoss = 0;
   let n = 0;
   const foldAccuracy: number[] = [];
   const iterations: number[] = [];
@@ -586,16 +592,20 @@ function logisticProbe(x: Float32Array, dim: number, inv: Float64Array, outer: O
     let males = 0;
     for (const r of rows) males += male[r]!;
     const majority = 2 * males >= rows.length ? 1 : 0;
+    const share = males / rows.length;
     let ok = 0;
     for (const r of byFold[o]!) {
-      if ((predict(x, dim, inv, r, fit.w, fit.c) > 0 ? 1 : 0) === male[r]) ok++;
+      const z = predict(x, dim, inv, r, fit.w, fit.c);
+      if ((z > 0 ? 1 : 0) === male[r]) ok++;
       if (majority === male[r]) baseRight++;
+      loss += softplus(z) - male[r]! * z;
+      baseLoss -= Math.log(male[r] === 1 ? share : 1 - share);
     }
     right += ok;
     n += byFold[o]!.length;
     foldAccuracy.push(ok / byFold[o]!.length);
   }
-  return { samples: n, identities, folds: k, accuracy: right / n, baselineAccuracy: baseRight / n, foldAccuracy, alpha: outer.map((f) => f.alpha[ti]!), iterations };
+  return { samples: n, identities, folds: k, accuracy: right / n, baselineAccuracy: baseRight / n, foldAccuracy, logLoss: loss / n, baselineLogLoss: baseLoss / n, alpha: outer.map((f) => f.alpha[ti]!), iterations };
 }
 
 /**
