@@ -15,6 +15,9 @@ export const AGE_GROUPS = [
   { label: '61+', max: Number.POSITIVE_INFINITY },
 ] as const;
 
+/** Logits per image of a model's age-group head (MTLFace's). */
+export const AGE_GROUP_COUNT = AGE_GROUPS.length;
+
 /** CS@5: an estimate counts when it is within this many years of the label. */
 export const CS_YEARS = 5;
 
@@ -30,6 +33,8 @@ export interface AgeSample {
   predictedAge: number;
   trueGender: 'male' | 'female' | null;
   predictedGender: 'male' | 'female' | null;
+  /** The model's age-group head's pick (index into AGE_GROUPS), where it has one. */
+  predictedGroup?: number | null;
 }
 
 export interface AgeScores {
@@ -43,6 +48,9 @@ export interface AgeScores {
   cs5: number;
   /** Share whose estimate falls in the label's age group. */
   groupAccuracy: number;
+  /** Images with a label age and a group-head pick, and the share where the head picks the label's group. */
+  groupHeadImages: number;
+  groupHeadAccuracy: number;
   /** Images with both genders, and the share that agree. */
   genderImages: number;
   genderAccuracy: number;
@@ -61,7 +69,13 @@ function scores(samples: readonly AgeSample[]): AgeScores {
   let group = 0;
   let gn = 0;
   let gRight = 0;
+  let hn = 0;
+  let hRight = 0;
   for (const s of samples) {
+    if (Number.isFinite(s.trueAge) && s.predictedGroup !== undefined && s.predictedGroup !== null) {
+      hn++;
+      if (s.predictedGroup === ageGroupOf(s.trueAge)) hRight++;
+    }
     if (s.trueGender !== null && s.predictedGender !== null) {
       gn++;
       if (s.trueGender === s.predictedGender) gRight++;
@@ -75,7 +89,7 @@ function scores(samples: readonly AgeSample[]): AgeScores {
     if (ageGroupOf(s.predictedAge) === ageGroupOf(s.trueAge)) group++;
   }
   const share = (k: number, of: number) => (of ? k / of : Number.NaN);
-  return { images: n, mae: share(abs, n), bias: share(signed, n), cs5: share(within, n), groupAccuracy: share(group, n), genderImages: gn, genderAccuracy: share(gRight, gn) };
+  return { images: n, mae: share(abs, n), bias: share(signed, n), cs5: share(within, n), groupAccuracy: share(group, n), groupHeadImages: hn, groupHeadAccuracy: share(hRight, hn), genderImages: gn, genderAccuracy: share(gRight, gn) };
 }
 
 /** Overall and per label age group (an image without a label age counts for gender overall only). */

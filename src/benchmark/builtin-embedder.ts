@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { FACE_API_MODEL_DIR, loadFaceApi } from '../util/faceapi.js';
-import type { Embedder, Preprocessing } from './embedder.js';
+import type { Embedder, FaceEstimates, Preprocessing } from './embedder.js';
 import { fileSha256 } from '../util/hash.js';
 
 /**
@@ -20,10 +20,15 @@ export const BUILTIN_PREPROCESSING: Preprocessing = {
 const WASM_BATCH = 4;
 
 const WEIGHTS_FILE = path.join(FACE_API_MODEL_DIR, 'face_recognition_model.bin');
+const AGE_GENDER_FILE = path.join(FACE_API_MODEL_DIR, 'age_gender_model.bin');
 
-/** The model that needs no file: face-api's 128-d descriptor, on tfjs' WASM backend (one CPU thread). */
+/**
+ * The model that needs no file: face-api's 128-d descriptor, on tfjs' WASM backend (one CPU
+ * thread); with estimates, face-api's ageGenderNet (TinyXception) on the same input gives
+ * age and gender.
+ */
 export async function openBuiltinEmbedder(): Promise<Embedder> {
-  const [faceapi, sha] = await Promise.all([loadFaceApi(['faceRecognitionNet']), fileSha256(WEIGHTS_FILE)]);
+  const [faceapi, sha, ageSha] = await Promise.all([loadFaceApi(['faceRecognitionNet', 'ageGenderNet']), fileSha256(WEIGHTS_FILE), fileSha256(AGE_GENDER_FILE)]);
   const { tf } = faceapi;
   const S = BUILTIN_PREPROCESSING.size;
   return {
@@ -38,26 +43,41 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
     },
     preprocessing: BUILTIN_PREPROCESSING,
     dim: 128,
-    async embed(input: Float32Array, n: number): Promise<Float32Array> {
-      const out = new Float32Array(n * 128);
-      for (let i = 0; i < n; i += WASM_BATCH) {
-        const m = Math.min(WASM_BATCH, n - i);
-        out.set(await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m), i * 128);
-      }
-      return out;
-    },
+    embed: async (input: Float32Array, n: number) => (await embedAll(input, n, false)).embeddings,
+    estimates: { age: true, gender: true, ageGroups: false, weightsKey: `builtin:${ageSha}` },
+    embedAndEstimate: (input: Float32Array, n: number) => embedAll(input, n, true),
     close: async () => undefined,
   };
 
-  async function forward(input: Float32Array, n: number): Promise<Float32Array> {
+  async function embedAll(input: Float32Array, n: number, estimate: boolean): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }> {
+    const embeddings = new Float32Array(n * 128);
+    const estimates: FaceEstimates = { age: new Float32Array(n).fill(Number.NaN), male: new Float32Array(n).fill(Number.NaN) };
+    for (let i = 0; i < n; i += WASM_BATCH) {
+      const m = Math.min(WASM_BATCH, n - i);
+      const r = await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m, estimate);
+      embeddings.set(r.embeddings, i * 128);
+      if (r.age) estimates.age.set(r.age, i);
+      if (r.male) estimates.male.set(r.male, i);
+    }
+    return { embeddings, estimates };
+  }
+
+  async function forward(input: Float32Array, n: number, estimate: boolean): Promise<{ embeddings: Float32Array; age?: Float32Array; male?: Float32Array }> {
     const batch = tf.tensor4d(input, [n, S, S, 3]);
     // face-api takes a batch as a list of 3-D tensors (a 4-D tensor must have batch size 1)
     const images = tf.unstack(batch) as import('@vladmandic/face-api').tf.Tensor3D[];
     try {
       const out = await faceapi.nets.faceRecognitionNet.forward(images);
-      const data = (await out.data()) as Float32Array;
+      const embeddings = (await out.data()) as Float32Array;
       out.dispose();
-      return data;
+      if (!estimate) return { embeddings };
+      // ageGenderNet resizes the same raw 0..255 pixels to its own 112x112 input; gender is a softmax over (male, female)
+      const ag = await faceapi.nets.ageGenderNet.forward(images);
+      const age = Float32Array.from((await ag.age.data()) as Float32Array);
+      const probs = (await ag.gender.data()) as Float32Array;
+      ag.age.dispose();
+      ag.gender.dispose();
+      return { embeddings, age, male: Float32Array.from({ length: n }, (_, k) => probs[2 * k]!) };
     } finally {
       batch.dispose();
       images.forEach((t) => t.dispose());

@@ -45,6 +45,14 @@ describe('evaluateAges, by hand', () => {
     expect(r.byGroup[6]!.mae).toBeNaN();
     expect(r.byGroup.reduce((n, g) => n + g.images, 0)).toBe(r.images);
   });
+
+  it("a group head's picks are scored against the label's group where present", () => {
+    const h = evaluateAges([{ ...s('a', 8, 12), predictedGroup: 0 }, { ...s('b', 35, 30), predictedGroup: 2 }, { ...s('c', 70, 71), predictedGroup: null }, s('d', 40, 40)]);
+    expect(h.groupHeadImages).toBe(2);
+    expect(h.groupHeadAccuracy).toBe(0.5);
+    expect(r.groupHeadImages).toBe(0);
+    expect(r.groupHeadAccuracy).toBeNaN();
+  });
 });
 
 describe('ages.csv and the scatter plot', () => {

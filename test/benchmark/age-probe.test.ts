@@ -138,7 +138,10 @@ maybeNumpy('against the numpy reference (test/benchmark/age_probe_ref.py)', () =
         maxBuffer: 1 << 26,
       });
       expect(run.stderr).toBe('');
-      const ref = JSON.parse(run.stdout) as { age: Record<string, number & number[]>; gender: Record<string, number & number[]> };
+      const ref = JSON.parse(run.stdout) as {
+        age: { mae: number; baselineMae: number; ratio: number; foldMae: number[]; alpha: number[] };
+        gender: { accuracy: number; baselineAccuracy: number; foldAccuracy: number[]; logLoss: number; baselineLogLoss: number; alpha: number[] };
+      };
       if (!isAge(ours.age) || !isGender(ours.gender)) throw new Error(`probe skipped: ${JSON.stringify(ours)}`);
       expect(ours.age.alpha).toEqual(ref.age.alpha);
       for (const k of ['mae', 'baselineMae', 'ratio'] as const) expect(Math.abs(ours.age[k] - ref.age[k])).toBeLessThan(1e-8);
