@@ -647,12 +647,13 @@ function logisticFit(
   };
   const gradient = (): Float64Array => {
     const g = new Float64Array(D);
-    const row = new Float64Array(d);
     for (let i = 0; i < m; i++) {
       const e = sigmoid(z[i]!) - y[i]!;
       g[0]! += e;
-      unitRow(x, dim, inv, rows[i]!, row);
-      for (let j = 0; j < d; j++) g[j + 1]! += e * row[j]!;
+      const r = rows[i]!;
+      const f = e * inv[r]!;
+      const off = r * dim - 1;
+      for (let j = 1; j < D; j++) g[j]! += f * x[off + j]!;
     }
     for (let j = 1; j < D; j++) g[j]! += lambda * theta[j]!;
     return g;
