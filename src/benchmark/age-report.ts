@@ -1,8 +1,13 @@
 import path from 'node:path';
+import { idOfImageName } from '../dataset/names.js';
+import type { EcafRecord } from '../dataset/record.js';
+import type { PairList } from '../pairs/pair-list.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ageScatterSvg, agesCsv, evaluateAges, type AgeEvaluation, type AgeSample } from './age-metrics.js';
 import { linearProbes, type ProbeResults } from './age-probe.js';
+import { embeddingOf, type Embeddings } from './embed-pipeline.js';
 import type { EstimateHeads } from './embedder.js';
+import { readEstimate } from './estimates.js';
 
 /** Said wherever ECAF's labels are compared with: data.json's ages and genders come from Face++. */
 export const LABELS_NOTE =
@@ -30,6 +35,35 @@ export interface AgeInput {
   embeddings: Float32Array;
   dim: number;
   heads: EstimateHeads | undefined;
+}
+
+/**
+ * The images of a pair file's pairs that were embedded and have a data.json age or gender,
+ * once each, with the model's estimates where it gives them.
+ */
+export function ageInputOf(list: PairList, e: Embeddings, records: ReadonlyMap<string, EcafRecord>, heads: EstimateHeads | undefined): AgeInput {
+  const samples: AgeSample[] = [];
+  const identity: string[] = [];
+  const rows: Float32Array[] = [];
+  const seen = new Set<string>();
+  for (const p of list.pairs) {
+    for (const name of [p.a, p.b]) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const id = idOfImageName(name);
+      const r = id === null ? undefined : records.get(id);
+      const v = embeddingOf(e, name);
+      if (!r || !v || (r.age === undefined && r.gender === undefined)) continue;
+      const at = e.index.get(name)!;
+      const est = e.estimates?.[at] ? readEstimate(e.estimates[at]) : undefined;
+      samples.push({ id: r.id, trueAge: r.age ?? Number.NaN, predictedAge: est?.age ?? Number.NaN, trueGender: r.gender ?? null, predictedGender: est?.gender ?? null, predictedGroup: est?.ageGroup ?? null });
+      identity.push(r.identity);
+      rows.push(v);
+    }
+  }
+  const embeddings = new Float32Array(rows.length * e.dim);
+  rows.forEach((v, k) => embeddings.set(v, k * e.dim));
+  return { samples, identity, embeddings, dim: e.dim, heads: e.estimates ? heads : undefined };
 }
 
 /** The age section (pure but for the clock around the probe). */
@@ -85,6 +119,21 @@ export function ageReportMarkdown(r: AgeReport): string[] {
   if ('skipped' in g) lines.push('', `Gender probe skipped: ${g.skipped}.`);
   else lines.push('', `Logistic regression, same folds: accuracy **${pct(g.accuracy)}** against ${pct(g.baselineAccuracy)} for the majority (cross-entropy ${g.logLoss.toFixed(3)} vs ${g.baselineLogLoss.toFixed(3)} nats).`);
   return lines;
+}
+
+/** One line for the CLI: the estimates' MAE and the probes' ratio and accuracy. */
+export function ageSummary(r: AgeReport): string {
+  const e = r.estimation;
+  const a = r.probe.age;
+  const g = r.probe.gender;
+  return [
+    e && e.heads.age ? `age MAE ${years(e.mae)} (CS@5 ${pct(e.cs5)})` : '',
+    e && e.heads.gender ? `gender ${pct(e.genderAccuracy)}` : '',
+    'skipped' in a ? '' : `age probe ratio ${a.ratio.toFixed(3)}`,
+    'skipped' in g ? '' : `gender probe ${pct(g.accuracy)} (majority ${pct(g.baselineAccuracy)})`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** ages.csv and ages.svg beside report.json (only when the model estimates). */
