@@ -507,7 +507,11 @@ export function linearProbes(input: ProbeInput, opts: ProbeOptions = {}): ProbeR
   const age = input.age;
   const male = input.male;
   const ageRows = age ? labelled(identity, (r) => Number.isFinite(age[r]!), k, 'an age') : { skipped: 'no ages' };
-  const genderRows = male ? labelled(identity, (r) => male[r] === 0 || male[r] === 1, k, 'a gender') : { skipped: 'no genders' };
+  let genderRows = male ? labelled(identity, (r) => male[r] === 0 || male[r] === 1, k, 'a gender') : { skipped: 'no genders' };
+  if (!('skipped' in genderRows)) {
+    const men = genderRows.rows.reduce((c, r) => c + male![r]!, 0);
+    if (men === 0 || men === genderRows.rows.length) genderRows = { skipped: `all ${genderRows.rows.length} images are labelled ${men ? 'male' : 'female'}: nothing to tell apart` };
+  }
   const sign = male ? Float64Array.from(male, (m) => (m === 1 ? 1 : -1)) : undefined;
   // one pass over the rows serves both probes when they label the same rows
   const same = !('skipped' in ageRows) && !('skipped' in genderRows) && ageRows.rows.length === genderRows.rows.length && ageRows.rows.every((r, i) => r === genderRows.rows[i]);

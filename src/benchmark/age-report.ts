@@ -90,7 +90,7 @@ export function ageReportMarkdown(r: AgeReport): string[] {
   const e = r.estimation;
   if (e) {
     lines.push(
-      `The model's estimates on ${e.images} images with a data.json age (${e.genderImages} with both genders): ages.csv, ages.svg.`,
+      `The model's estimates on ${e.images} images with a data.json age` + (e.heads.gender ? ` (gender: ${e.genderImages} images with a data.json gender)` : '') + ': ages.csv' + (e.heads.age ? ', ages.svg' : '') + '.',
       '',
       `MAE **${years(e.mae)} years** (bias ${e.bias >= 0 ? '+' : ''}${years(e.bias)}), CS@5 ${pct(e.cs5)}, age-group accuracy ${pct(e.groupAccuracy)}` +
         (e.heads.ageGroups ? `, group head ${pct(e.groupHeadAccuracy)}` : '') +

@@ -114,6 +114,7 @@ describe('linearProbes on synthetic embeddings with a known answer', () => {
     expect(r.age).toEqual({ skipped: '2 people with an age: the probe needs at least 5 (one per fold)' });
     expect(isGender(r.gender)).toBe(true);
     expect(linearProbes({ x: s.x, dim: s.dim, identity: s.identity })).toEqual({ age: { skipped: 'no ages' }, gender: { skipped: 'no genders' } });
+    expect(linearProbes({ ...s, male: new Int8Array(s.male.length) }).gender).toEqual({ skipped: 'all 24 images are labelled female: nothing to tell apart' });
   });
 });
 
