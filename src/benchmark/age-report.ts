@@ -22,8 +22,6 @@ export interface AgeReport {
   estimation: (AgeEvaluation & { heads: Omit<EstimateHeads, 'weightsKey'> }) | null;
   /** How much age and gender a linear read-out of the L2-normalised embedding recovers on unseen people. */
   probe: ProbeResults;
-  /** Seconds of the probes (the estimates cost is in `speed`). */
-  probeSeconds: number;
 }
 
 /** One labelled image: its embedding row and, where the model estimates, its estimate. */
@@ -66,9 +64,8 @@ export function ageInputOf(list: PairList, e: Embeddings, records: ReadonlyMap<s
   return { samples, identity, embeddings, dim: e.dim, heads: e.estimates ? heads : undefined };
 }
 
-/** The age section (pure but for the clock around the probe). */
+/** The age section (pure). */
 export function buildAgeReport(a: AgeInput): AgeReport {
-  const t0 = performance.now();
   const probe = linearProbes({
     x: a.embeddings,
     dim: a.dim,
@@ -76,9 +73,8 @@ export function buildAgeReport(a: AgeInput): AgeReport {
     age: Float64Array.from(a.samples, (s) => s.trueAge),
     male: Int8Array.from(a.samples, (s) => (s.trueGender === 'male' ? 1 : s.trueGender === 'female' ? 0 : -1)),
   });
-  const probeSeconds = (performance.now() - t0) / 1000;
   const heads = a.heads && (a.heads.age || a.heads.gender) ? { age: a.heads.age, gender: a.heads.gender, ageGroups: a.heads.ageGroups } : null;
-  return { note: LABELS_NOTE, labelledImages: a.samples.length, estimation: heads ? { ...evaluateAges(a.samples), heads } : null, probe, probeSeconds };
+  return { note: LABELS_NOTE, labelledImages: a.samples.length, estimation: heads ? { ...evaluateAges(a.samples), heads } : null, probe };
 }
 
 const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : 'n/a');
