@@ -43,18 +43,20 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
     },
     preprocessing: BUILTIN_PREPROCESSING,
     dim: 128,
-    embed: async (input: Float32Array, n: number) => (await embedAll(input, n, false)).embeddings,
+    embed: async (input: Float32Array, n: number) => (await embedAll(input, n, 0)).embeddings,
     estimates: { age: true, gender: true, ageGroups: false, weightsKey: `builtin:${ageSha}` },
-    embedAndEstimate: (input: Float32Array, n: number) => embedAll(input, n, true),
+    // ageGenderNet is a second network: it runs on the original views only (face-api's own use has no flip)
+    embedAndEstimate: (input: Float32Array, n: number, originals = n) => embedAll(input, n, originals),
     close: async () => undefined,
   };
 
-  async function embedAll(input: Float32Array, n: number, estimate: boolean): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }> {
+  /** Embeddings of n images, estimates of the first `estimated`. */
+  async function embedAll(input: Float32Array, n: number, estimated: number): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }> {
     const embeddings = new Float32Array(n * 128);
     const estimates: FaceEstimates = { age: new Float32Array(n).fill(Number.NaN), male: new Float32Array(n).fill(Number.NaN) };
     for (let i = 0; i < n; i += WASM_BATCH) {
       const m = Math.min(WASM_BATCH, n - i);
-      const r = await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m, estimate);
+      const r = await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m, Math.max(0, Math.min(m, estimated - i)));
       embeddings.set(r.embeddings, i * 128);
       if (r.age) estimates.age.set(r.age, i);
       if (r.male) estimates.male.set(r.male, i);
@@ -62,7 +64,8 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
     return { embeddings, estimates };
   }
 
-  async function forward(input: Float32Array, n: number, estimate: boolean): Promise<{ embeddings: Float32Array; age?: Float32Array; male?: Float32Array }> {
+  /** Embeddings of n images, estimates of the first `estimated` (0: none). */
+  async function forward(input: Float32Array, n: number, estimated: number): Promise<{ embeddings: Float32Array; age?: Float32Array; male?: Float32Array }> {
     const batch = tf.tensor4d(input, [n, S, S, 3]);
     // face-api takes a batch as a list of 3-D tensors (a 4-D tensor must have batch size 1)
     const images = tf.unstack(batch) as import('@vladmandic/face-api').tf.Tensor3D[];
@@ -70,14 +73,14 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
       const out = await faceapi.nets.faceRecognitionNet.forward(images);
       const embeddings = (await out.data()) as Float32Array;
       out.dispose();
-      if (!estimate) return { embeddings };
+      if (estimated === 0) return { embeddings };
       // ageGenderNet resizes the same raw 0..255 pixels to its own 112x112 input; gender is a softmax over (male, female)
-      const ag = await faceapi.nets.ageGenderNet.forward(images);
+      const ag = await faceapi.nets.ageGenderNet.forward(images.slice(0, estimated));
       const age = Float32Array.from((await ag.age.data()) as Float32Array);
       const probs = (await ag.gender.data()) as Float32Array;
       ag.age.dispose();
       ag.gender.dispose();
-      return { embeddings, age, male: Float32Array.from({ length: n }, (_, k) => probs[2 * k]!) };
+      return { embeddings, age, male: Float32Array.from({ length: estimated }, (_, k) => probs[2 * k]!) };
     } finally {
       batch.dispose();
       images.forEach((t) => t.dispose());

@@ -171,7 +171,7 @@ async function runBatches(
       const j = i + batch;
       next = j < todo.length && !o.signal?.aborted ? decodeAhead(decode(todo.slice(j, j + batch))) : undefined;
       const t0 = performance.now();
-      const got = estimates ? await embedder.embedAndEstimate!(input, views * items.length) : { embeddings: await embedder.embed(input, views * items.length) };
+      const got = estimates ? await embedder.embedAndEstimate!(input, views * items.length, items.length) : { embeddings: await embedder.embed(input, views * items.length) };
       modelMs += performance.now() - t0;
       const unit = combineViews(got.embeddings, items.length, embedder.dim, o.flip, embedder.info.flipRule);
       const est = 'estimates' in got ? combineEstimates(got.estimates, items.length, o.flip) : undefined;

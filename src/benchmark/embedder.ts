@@ -71,7 +71,11 @@ export interface Embedder {
   embed(input: Float32Array, n: number): Promise<Float32Array>;
   /** The model's heads beside the embedding (age, gender), when it has any. */
   readonly estimates?: EstimateHeads;
-  /** `embed` plus each image's estimates, from the same forward pass where the model allows. */
-  embedAndEstimate?(input: Float32Array, n: number): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }>;
+  /**
+   * `embed` plus each image's estimates, from the same forward pass where the model allows.
+   * Only the first `originals` images (default n) need them, the rest being mirror images: a
+   * model whose estimates cost a separate network may leave those NaN.
+   */
+  embedAndEstimate?(input: Float32Array, n: number, originals?: number): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }>;
   close(): Promise<void>;
 }

@@ -11,12 +11,17 @@ export const ESTIMATE_COLUMNS = 2 + AGE_GROUP_COUNT;
 
 /**
  * Estimates of n images from the model's rows: with flip, 2n rows (the n originals, then
- * their mirror images) averaged pairwise, as MTLFace's `encode` averages a face and its mirror.
+ * their mirror images) averaged pairwise, as MTLFace's `encode` averages a face and its
+ * mirror; a mirror the model left without an estimate (NaN) leaves the original's.
  */
 export function combineEstimates(e: FaceEstimates, n: number, flip: boolean): FaceEstimates {
   const mean = (v: Float32Array, per: number) => {
     const out = new Float32Array(n * per);
-    for (let i = 0; i < n * per; i++) out[i] = flip ? (v[i]! + v[n * per + i]!) / 2 : v[i]!;
+    for (let i = 0; i < n * per; i++) {
+      const a = v[i]!;
+      const b = flip ? v[n * per + i]! : Number.NaN;
+      out[i] = Number.isNaN(b) ? a : (a + b) / 2;
+    }
     return out;
   };
   return { age: mean(e.age, 1), male: mean(e.male, 1), ...(e.ageGroupLogits ? { ageGroupLogits: mean(e.ageGroupLogits, AGE_GROUP_COUNT) } : {}) };

@@ -71,6 +71,8 @@ describe('estimates: flip views averaged, cache rows', () => {
     expect(Array.from(e.male)).toEqual([f((f(0.2) + f(0.4)) / 2), f((f(0.9) + f(0.7)) / 2)]);
     expect(Array.from(e.ageGroupLogits!.subarray(0, 7))).toEqual([7, 8, 9, 10, 11, 12, 13]);
     expect(Array.from(combineEstimates(e, 2, false).age)).toEqual([12, 25]);
+    // mirrors left without an estimate (a second network run on the originals only): the original's
+    expect(Array.from(combineEstimates({ age: Float32Array.of(10, 20, Number.NaN, Number.NaN), male: Float32Array.of(0.5, 1, Number.NaN, Number.NaN) }, 2, true).age)).toEqual([10, 20]);
   });
 
   it('a cache row reads back as age, gender (male above 0.5) and the group head argmax', () => {

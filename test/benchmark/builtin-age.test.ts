@@ -23,6 +23,10 @@ describe("builtin model's age and gender (face-api ageGenderNet)", () => {
     expect(e.estimates).toMatchObject({ age: true, gender: true, ageGroups: false });
     const { embeddings, estimates } = await e.embedAndEstimate!(x, files.length);
     expect(Array.from(embeddings)).toEqual(Array.from(await e.embed(x, files.length)));
+    // asked for the first image only (the rest standing for mirror images): the others are left NaN
+    const first = await e.embedAndEstimate!(x, files.length, 1);
+    expect(first.estimates.age[0]).toBe(estimates.age[0]);
+    expect(Number.isNaN(first.estimates.age[1]!) && Number.isNaN(first.estimates.male[2]!)).toBe(true);
     const faceapi = await loadFaceApi(['ageGenderNet']);
     const S = e.preprocessing.size;
     for (let k = 0; k < files.length; k++) {
