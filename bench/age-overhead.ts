@@ -3,12 +3,12 @@
  * under 5%. On the same batches (each image with its mirror image, as `ecaf benchmark` runs
  * them), alternating ECAF_BENCH_REPEAT times and keeping the best of each side:
  * - builtin: face-api's descriptor alone (`embed`) against descriptor + ageGenderNet
- *   (`embedAndEstimate`);
+ *   (`embedAndEstimate`, the net on the original views, on a worker thread);
  * - PyTorch (when python imports torch): a random-weight ir50 without and with an age head
  *   (same seed, so the same backbone), both through the worker.
  * The checkpoints are made once under $TMPDIR/ecaf-bench-age and reused.
  *
- * ECAF_BENCH_IMAGES=64 ECAF_BENCH_REPEAT=3
+ * ECAF_BENCH_IMAGES=64 ECAF_BENCH_REPEAT=3 ECAF_BENCH_TORCH=0 (skip PyTorch)
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -67,7 +67,9 @@ const builtin = await openEmbedder('builtin');
 await compare('builtin (face-api descriptor; + ageGenderNet)', builtin, builtin);
 await builtin.close();
 
-if (spawnSync(pythonExecutable(), ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
+if (process.env.ECAF_BENCH_TORCH === '0') {
+  console.log('(PyTorch skipped: ECAF_BENCH_TORCH=0)');
+} else if (spawnSync(pythonExecutable(), ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
   await mkdir(WORK, { recursive: true });
   const make = async (file: string, extra: string[]) => {
     if (!existsSync(file)) await run(pythonExecutable(), ['-m', 'ecaf_torch.make_checkpoint', file, '--depth', 'ir50', '--seed', '1', ...extra], { env: pythonEnv() });

@@ -9,6 +9,7 @@ const maybeShared = SHARED_DATA ? describe : describe.skip;
 
 async function inputOf(files: string[]): Promise<Float32Array> {
   const e = await openBuiltinEmbedder();
+  await e.close();
   const per = tensorLength(e.preprocessing);
   const x = new Float32Array(files.length * per);
   for (const [k, f] of files.entries()) writeTensor(await loadFace(f, e.preprocessing.size), e.preprocessing, x, k * per, false);
@@ -21,12 +22,14 @@ describe("builtin model's age and gender (face-api ageGenderNet)", () => {
     const x = await inputOf(files);
     const e = await openBuiltinEmbedder();
     expect(e.estimates).toMatchObject({ age: true, gender: true, ageGroups: false });
+    // ageGenderNet runs on a worker thread: closing the embedder ends it
     const { embeddings, estimates } = await e.embedAndEstimate!(x, files.length);
     expect(Array.from(embeddings)).toEqual(Array.from(await e.embed(x, files.length)));
     // asked for the first image only (the rest standing for mirror images): the others are left NaN
     const first = await e.embedAndEstimate!(x, files.length, 1);
     expect(first.estimates.age[0]).toBe(estimates.age[0]);
     expect(Number.isNaN(first.estimates.age[1]!) && Number.isNaN(first.estimates.male[2]!)).toBe(true);
+    await e.close();
     const faceapi = await loadFaceApi(['ageGenderNet']);
     const S = e.preprocessing.size;
     for (let k = 0; k < files.length; k++) {
@@ -46,7 +49,8 @@ maybeShared('builtin age and gender on real face crops: bbt (needs ECAF_SHARED_D
     const labels = (await fs.readFile(path.join(bbt, 'labels.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
     const women = new Set(['amy', 'bernadette', 'penny']);
     const x = await inputOf(labels.map((l) => path.join(bbt, l[0]!)));
-    const { estimates } = await (await openBuiltinEmbedder()).embedAndEstimate!(x, labels.length);
+    const e = await openBuiltinEmbedder();
+    const { estimates } = await e.embedAndEstimate!(x, labels.length).finally(() => e.close());
     const right = labels.filter((l, k) => estimates.male[k]! > 0.5 === !women.has(l[1]!)).length;
     expect(right / labels.length).toBeGreaterThanOrEqual(0.85);
     const ages = Array.from(estimates.age);
