@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeWithPython, PYTHON } from '../helpers/python.js';
 import { identityFolds, linearProbes, PROBE_ALPHAS, type AgeProbeResult, type GenderProbeResult, type ProbeInput } from '../../src/benchmark/age-probe.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PYTHON = '/usr/bin/python3';
-const HAS_NUMPY = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
-const maybeNumpy = HAS_NUMPY ? describe : describe.skip;
-if (!HAS_NUMPY) console.warn(`age-probe numpy reference SKIPPED: ${PYTHON} cannot import numpy`);
+const withNumpy = describeWithPython(['numpy']);
 
 /** Seeded normals (xorshift32 + Box-Muller): the same data every run. */
 function normals(seed: number): () => number {
@@ -118,7 +116,7 @@ describe('linearProbes on synthetic embeddings with a known answer', () => {
   });
 });
 
-maybeNumpy('against the numpy reference (test/benchmark/age_probe_ref.py)', () => {
+withNumpy('against the numpy reference (test/benchmark/age_probe_ref.py)', () => {
   const cases = [
     { name: 'same rows labelled for both', s: synthetic({ seed: 11, people: 60, per: 5, dim: 12, ageSignal: 1, genderSignal: 0.6 }), drop: false },
     { name: 'some ages and genders unknown (separate row sets), 3 folds', s: synthetic({ seed: 12, people: 45, per: 6, dim: 10, ageSignal: 0.7, genderSignal: 0.3 }), drop: true, folds: 3 },
