@@ -62,7 +62,7 @@ withTorch('PyTorch checkpoints through the worker', () => {
     const input = randomImages(n, 5);
     const embedder = await openTorchEmbedder(file, { device: 'cpu', batch: 2 });
     try {
-      expect(embedder.estimates).toEqual({ age: true, gender: false, ageGroups: true });
+      expect(embedder.estimates).toEqual({ age: true, gender: false, ageGroups: true, weightsKey: embedder.info.weightsKey });
       const { embeddings, estimates } = await embedder.embedAndEstimate!(input, n);
       const ref = await referenceForwardWithAge(file, 'encoder.', input, dir);
       expect(maxAbsDiff(embeddings, ref.embeddings)).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.embeddings)));
