@@ -108,10 +108,14 @@ class AttentionDecomposition(nn.Module):
         return x - x_age, x_age
 
 
-class AgeEstimator(nn.Module):
-    """MTLFace's age head on the age features: expected age over 101 softmax bins."""
+AGE_GROUPS = 7
 
-    def __init__(self, groups=7):
+
+class AgeEstimator(nn.Module):
+    """MTLFace's age head on the age features: expected age over 101 softmax bins, and the
+    7 age-group logits from a linear layer on the 101 age logits."""
+
+    def __init__(self, groups=AGE_GROUPS):
         super().__init__()
         side = FEATURE_SIDE
         self.age_output_layer = nn.Sequential(
@@ -122,7 +126,8 @@ class AgeEstimator(nn.Module):
 
     def forward(self, x_age):
         logits = self.age_output_layer(x_age)
-        return (F.softmax(logits.float(), dim=1) * self.expectation[None, :]).sum(dim=1)
+        age = (F.softmax(logits.float(), dim=1) * self.expectation[None, :]).sum(dim=1)
+        return age, self.group_output_layer(logits)
 
 
 class RecognitionModel(nn.Module):
@@ -154,8 +159,26 @@ class RecognitionModel(nn.Module):
         return self.output_layer(x_id)
 
     def embed_and_age(self, x):
-        """Embedding and estimated age in years (needs the age head)."""
+        """Embedding, estimated age in years and age-group logits [N, 7] (needs the age head)."""
         if self.age_estimator is None:
             raise RuntimeError('this checkpoint has no age head (age_estimator.*)')
         x_id, x_age = self.features(x)
-        return self.output_layer(x_id), self.age_estimator(x_age)
+        age, groups = self.age_estimator(x_age)
+        return self.output_layer(x_id), age, groups
+
+
+class EmbedAndAge(nn.Module):
+    """A model with an age head, run as one forward (the worker's and the ONNX export's):
+    image batch -> (raw embedding [N, 512], age [N], age-group logits [N, 7])."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.embed_and_age(x)
+
+
+def inference_model(model):
+    """What the worker and the export run: the embedding alone, or with the age head's outputs."""
+    return EmbedAndAge(model) if model.age_estimator is not None else model

@@ -1,9 +1,10 @@
 """Framing of the embedding worker's pipe (mirrored in src/benchmark/torch-embedder.ts).
 
-stdout, once: one JSON line describing the loaded model (`dim`, `device`, ...).
+stdout, once: one JSON line describing the loaded model (`dim`, `columns`, `device`, ...).
 Request on stdin:  uint32 n, uint32 floats per image, then n * floats float32 (little-endian).
 Response on stdout: uint32 status, uint32 a, uint32 b, then the payload:
-  status 0: a = n, b = dim, payload n * dim float32 embeddings;
+  status 0: a = n, b = columns, payload n rows of float32: the embedding (dim), then with an
+            age head the age in years and the 7 age-group logits (columns = dim + 8);
   status 1: a = byte length, payload a UTF-8 error text (the traceback, verbatim).
 End: closing stdin makes the worker exit 0.
 """

@@ -43,7 +43,8 @@ def prepare(model, device):
 
 
 def run(model, batch, device, fp16):
-    """Raw float32 embeddings of a [N,3,112,112] float32 batch (CPU tensor) as a CPU tensor."""
+    """Rows of a [N,3,112,112] float32 batch (CPU tensor) as a float32 CPU tensor: the raw
+    embedding, then, for a model with an age head, the age and the 7 age-group logits."""
     with torch.inference_mode():
         x = batch.to(device, non_blocking=True)
         if device.type == 'cuda':
@@ -52,6 +53,9 @@ def run(model, batch, device, fp16):
                 y = model(x)
         else:
             y = model(x)
+        if isinstance(y, tuple):
+            emb, age, groups = y
+            y = torch.cat([emb.float(), age.float()[:, None], groups.float()], dim=1)
         return y.float().cpu()
 
 

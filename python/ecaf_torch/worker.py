@@ -1,5 +1,6 @@
 """Embedding worker: loads an MTLFace checkpoint once, then answers framed float32 batches on
-stdin with float32 embeddings on stdout (see protocol.py). Run by src/benchmark/torch-embedder.ts:
+stdin with float32 embeddings on stdout (see protocol.py); a checkpoint with an age head
+answers each image's age and age-group logits after its embedding (header `columns`). Run by src/benchmark/torch-embedder.ts:
   python3 -m ecaf_torch.worker CHECKPOINT [--device auto|cpu|cuda] [--fp16]
 """
 import argparse
@@ -39,6 +40,7 @@ def main(argv=None):
         sys.stderr.write(torch_missing(err))
         return EXIT_NO_TORCH
     from .checkpoint import CheckpointError, load_model
+    from .model import AGE_GROUPS, EMBEDDING_DIM, inference_model
     from .runtime import DeviceError, device_name, pick_device, prepare, run, setup_threads
 
     setup_threads()
@@ -48,10 +50,11 @@ def main(argv=None):
     except (CheckpointError, DeviceError) as err:
         sys.stderr.write(f'{err}\n')
         return EXIT_BAD_INPUT
-    model = prepare(model, device)
+    age_head = info.age_keys > 0
+    model = prepare(inference_model(model), device)
     header = {
-        'dim': 512, 'device': device_name(device, fp16), 'fp16': fp16, 'note': note, 'variant': info.variant,
-        'depth': info.depth, 'prefix': info.prefix, 'ageHead': info.age_keys > 0, 'describe': info.describe(),
+        'dim': EMBEDDING_DIM, 'columns': EMBEDDING_DIM + (1 + AGE_GROUPS if age_head else 0), 'device': device_name(device, fp16), 'fp16': fp16, 'note': note, 'variant': info.variant,
+        'depth': info.depth, 'prefix': info.prefix, 'ageHead': age_head, 'describe': info.describe(),
         'torch': torch.__version__, 'threads': torch.get_num_threads(),
         'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else '',
     }

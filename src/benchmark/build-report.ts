@@ -4,6 +4,8 @@ import type { PairList } from '../pairs/pair-list.js';
 import { UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { ageGapResults } from './age-gap.js';
+import type { AgeSample } from './age-metrics.js';
+import { ageInputOf, buildAgeReport } from './age-report.js';
 import { embeddingOf, type Embeddings } from './embed-pipeline.js';
 import type { Embedder } from './embedder.js';
 import { closedSetIdentification } from './identification.js';
@@ -21,7 +23,9 @@ export interface ReportInput {
   embeddings: Embeddings;
   /** data.json's records by id (ages for the age-gap bins, identities for identification). */
   records: ReadonlyMap<string, EcafRecord>;
-  model: Pick<Embedder, 'info' | 'dim' | 'preprocessing'>;
+  model: Pick<Embedder, 'info' | 'dim' | 'preprocessing' | 'estimates'>;
+  /** The age section: the model's estimates and the linear probes (default true). */
+  age?: boolean;
   flip: boolean;
   /** The aligned folder the images were read from, as the report names it. */
   imagesDir: string;
@@ -36,7 +40,7 @@ export interface ReportInput {
  * images were embedded, per age gap when data.json gives ages, and identification for the
  * children protocol. Throws UsageError when no pair can be scored.
  */
-export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: ScoreRow[] } {
+export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: ScoreRow[]; ages: AgeSample[] } {
   const { list } = i.file;
   const s = scorePairs(list, i.embeddings, i.records);
   if (s.rows.length === 0) {
@@ -93,7 +97,9 @@ export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: Sc
     ageGap: anyAge ? ageGapResults(s.pairs, s.gap, acc.foldThreshold, tar3.foldThreshold) : null,
     identification: i.file.identification ? identify(i.file.identification, i.embeddings, i.records) : null,
   };
-  return { report, rows: s.rows };
+  const age = i.age === false ? undefined : ageInputOf(list, i.embeddings, i.records, i.model.estimates);
+  report.age = age?.samples.length ? buildAgeReport(age) : null;
+  return { report, rows: s.rows, ages: age?.samples ?? [] };
 }
 
 /** The record an image name of a pair file refers to. */

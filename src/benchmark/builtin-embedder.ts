@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { FACE_API_MODEL_DIR, loadFaceApi } from '../util/faceapi.js';
+import { AgeGenderThread, WASM_BATCH } from './age-gender.js';
 import type { Embedder, Preprocessing } from './embedder.js';
 import { fileSha256 } from '../util/hash.js';
 
@@ -16,16 +17,19 @@ export const BUILTIN_PREPROCESSING: Preprocessing = {
   layout: 'nhwc',
 };
 
-/** tfjs' WASM backend slows down per image on larger batches (cache pressure): run a few at a time. */
-const WASM_BATCH = 4;
-
 const WEIGHTS_FILE = path.join(FACE_API_MODEL_DIR, 'face_recognition_model.bin');
+const AGE_GENDER_FILE = path.join(FACE_API_MODEL_DIR, 'age_gender_model.bin');
 
-/** The model that needs no file: face-api's 128-d descriptor, on tfjs' WASM backend (one CPU thread). */
+/**
+ * The model that needs no file: face-api's 128-d descriptor, on tfjs' WASM backend (one CPU
+ * thread); with estimates, face-api's ageGenderNet (TinyXception) on the same input gives
+ * age and gender, on a worker thread.
+ */
 export async function openBuiltinEmbedder(): Promise<Embedder> {
-  const [faceapi, sha] = await Promise.all([loadFaceApi(['faceRecognitionNet']), fileSha256(WEIGHTS_FILE)]);
+  const [faceapi, sha, ageSha] = await Promise.all([loadFaceApi(['faceRecognitionNet']), fileSha256(WEIGHTS_FILE), fileSha256(AGE_GENDER_FILE)]);
   const { tf } = faceapi;
   const S = BUILTIN_PREPROCESSING.size;
+  let thread: AgeGenderThread | undefined;
   return {
     info: {
       kind: 'builtin',
@@ -38,16 +42,30 @@ export async function openBuiltinEmbedder(): Promise<Embedder> {
     },
     preprocessing: BUILTIN_PREPROCESSING,
     dim: 128,
-    async embed(input: Float32Array, n: number): Promise<Float32Array> {
-      const out = new Float32Array(n * 128);
-      for (let i = 0; i < n; i += WASM_BATCH) {
-        const m = Math.min(WASM_BATCH, n - i);
-        out.set(await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m), i * 128);
-      }
-      return out;
+    embed: (input: Float32Array, n: number) => embedAll(input, n),
+    estimates: { age: true, gender: true, ageGroups: false, weightsKey: `builtin:${ageSha}` },
+    // ageGenderNet is a second network: on its own thread (another core), on the original views
+    // only (face-api's own use has no flip)
+    embedAndEstimate: async (input: Float32Array, n: number, originals = n) => {
+      thread ??= new AgeGenderThread();
+      const [embeddings, ag] = await Promise.all([embedAll(input, n), thread.run(input, originals, S)]);
+      const age = new Float32Array(n).fill(Number.NaN);
+      const male = new Float32Array(n).fill(Number.NaN);
+      age.set(ag.age);
+      male.set(ag.male);
+      return { embeddings, estimates: { age, male } };
     },
-    close: async () => undefined,
+    close: async () => thread?.close(),
   };
+
+  async function embedAll(input: Float32Array, n: number): Promise<Float32Array> {
+    const out = new Float32Array(n * 128);
+    for (let i = 0; i < n; i += WASM_BATCH) {
+      const m = Math.min(WASM_BATCH, n - i);
+      out.set(await forward(input.subarray(i * S * S * 3, (i + m) * S * S * 3), m), i * 128);
+    }
+    return out;
+  }
 
   async function forward(input: Float32Array, n: number): Promise<Float32Array> {
     const batch = tf.tensor4d(input, [n, S, S, 3]);

@@ -5,6 +5,7 @@ import { InterruptedError, UsageError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { EmbeddingCache, imageKey, type ComputedSpeed } from './cache.js';
 import type { Embedder, Preprocessing } from './embedder.js';
+import { combineEstimates, ESTIMATE_COLUMNS, packEstimate } from './estimates.js';
 import { combineViews } from './flip.js';
 import type { ImageToEmbed } from './plan.js';
 import { loadFace, tensorLength, writeTensor } from './preprocess.js';
@@ -21,6 +22,8 @@ export interface EmbedOptions {
   cacheRoot: string;
   /** Names this process's cache chunks (a shard's: `shard-K-of-N`), see EmbeddingCache.open. */
   cacheTag?: string;
+  /** Also keep the model's age / gender estimates, when it has such heads (default true). */
+  estimates?: boolean;
 }
 
 export interface EmbedStats {
@@ -45,6 +48,8 @@ export interface Embeddings {
   dim: number;
   /** Unit embedding of each image; undefined where its file is missing. */
   vectors: (Float32Array | undefined)[];
+  /** The model's estimates of each image (estimates.ts rows), when it estimates and they were asked for. */
+  estimates?: (Float32Array | undefined)[];
   stats: EmbedStats;
   /** The cache folder of this model setting (absent for embeddings made without a cache). */
   cacheDir?: string;
@@ -79,27 +84,35 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
     flipRule: embedder.info.flipRule,
     dim: embedder.dim,
   }, o.cacheTag);
+  const heads = o.estimates === false || !embedder.embedAndEstimate ? undefined : embedder.estimates;
+  // the estimates are cached apart, under the weights behind them, one row per image
+  const estimateCache = heads
+    ? await EmbeddingCache.open(o.cacheRoot, { weightsKey: `${heads.weightsKey}#estimates`, precision: embedder.info.precision, preprocessing: embedder.preprocessing, flip: o.flip, flipRule: embedder.info.flipRule, dim: ESTIMATE_COLUMNS }, o.cacheTag)
+    : undefined;
   // keyed by the path under the root, so MTCNN and FFHQ crops of one id never share an entry
   const keys = await imageKeys(images, path.dirname(o.cacheRoot));
   const vectors = new Array<Float32Array | undefined>(images.length).fill(undefined);
+  const estimates = estimateCache ? new Array<Float32Array | undefined>(images.length).fill(undefined) : undefined;
   const todo: Todo[] = [];
   let fromCache = 0;
   keys.forEach((key, at) => {
     if (key === undefined) return; // missing: the pairs using it are skipped and counted
     const hit = cache.get(key);
-    if (hit) {
-      vectors[at] = hit;
-      fromCache++;
-    } else todo.push({ at, key });
+    const estimate = estimateCache?.get(key);
+    if (hit) vectors[at] = hit;
+    if (estimates && estimate) estimates[at] = estimate;
+    if (hit && (!estimates || estimate)) fromCache++;
+    else todo.push({ at, key });
   });
   const start = performance.now();
-  const run = await runBatches(embedder, images, todo, vectors, cache, o);
+  const run = await runBatches(embedder, images, todo, { vectors, estimates }, { cache, estimateCache }, o);
   if (run.done < todo.length) throw new InterruptedError(`interrupted after ${run.done} of ${todo.length} images; their embeddings are cached, rerun to go on`);
   return {
     images,
     index: new Map(images.map((im, i) => [im.name, i])),
     dim: embedder.dim,
     vectors,
+    ...(estimates ? { estimates } : {}),
     stats: await speedStats(cache, todo.length, fromCache, (performance.now() - start) / 1000, run.modelSeconds),
     cacheDir: cache.dir,
   };
@@ -136,15 +149,17 @@ async function runBatches(
   embedder: Embedder,
   images: readonly ImageToEmbed[],
   todo: readonly Todo[],
-  vectors: (Float32Array | undefined)[],
-  cache: EmbeddingCache,
+  out: { vectors: (Float32Array | undefined)[]; estimates?: (Float32Array | undefined)[] },
+  caches: { cache: EmbeddingCache; estimateCache?: EmbeddingCache },
   o: EmbedOptions,
 ): Promise<{ done: number; modelSeconds: number }> {
   const batch = o.batch ?? DEFAULT_BATCH;
   const views = o.flip ? 2 : 1;
   const limit = pLimit(DECODE_CONCURRENCY);
   const decode = (items: readonly Todo[]) => decodeBatch(items.map((t) => images[t.at]!), embedder.preprocessing, views, limit);
-  const pending = new PendingRows(cache, embedder.dim);
+  const { vectors, estimates } = out;
+  const pending = new PendingRows(caches.cache, embedder.dim);
+  const pendingEstimates = caches.estimateCache ? new PendingRows(caches.estimateCache, ESTIMATE_COLUMNS) : undefined;
   const progress = o.progress === false || todo.length === 0 ? undefined : new Progress({ label: `embed ${embedder.info.model}`, total: todo.length, unit: 'img' });
   let done = 0;
   let modelMs = 0;
@@ -156,21 +171,29 @@ async function runBatches(
       const j = i + batch;
       next = j < todo.length && !o.signal?.aborted ? decodeAhead(decode(todo.slice(j, j + batch))) : undefined;
       const t0 = performance.now();
-      const raw = await embedder.embed(input, views * items.length);
+      const got = estimates ? await embedder.embedAndEstimate!(input, views * items.length, items.length) : { embeddings: await embedder.embed(input, views * items.length) };
       modelMs += performance.now() - t0;
-      const unit = combineViews(raw, items.length, embedder.dim, o.flip, embedder.info.flipRule);
+      const unit = combineViews(got.embeddings, items.length, embedder.dim, o.flip, embedder.info.flipRule);
+      const est = 'estimates' in got ? combineEstimates(got.estimates, items.length, o.flip) : undefined;
       items.forEach((it, k) => {
         const v = unit.subarray(k * embedder.dim, (k + 1) * embedder.dim);
+        // an image whose embedding was cached came back for its estimates only
+        if (!vectors[it.at]) pending.push(it.key, v);
         vectors[it.at] = v;
-        pending.push(it.key, v);
+        if (est && estimates) {
+          estimates[it.at] = packEstimate(est, k);
+          pendingEstimates!.push(it.key, estimates[it.at]!);
+        }
       });
       done += items.length;
       progress?.tick(items.length);
       if (pending.size >= CACHE_FLUSH_IMAGES) await pending.flush();
+      if (pendingEstimates && pendingEstimates.size >= CACHE_FLUSH_IMAGES) await pendingEstimates.flush();
     }
   } finally {
     progress?.finish();
     await pending.flush();
+    await pendingEstimates?.flush();
   }
   return { done, modelSeconds: modelMs / 1000 };
 }

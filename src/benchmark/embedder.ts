@@ -40,6 +40,25 @@ export interface EmbedderInfo {
   precision: 'fp32' | 'fp16';
 }
 
+/** What some models estimate beside the identity, per image of a batch. */
+export interface FaceEstimates {
+  /** Age in years, one per image (NaN: the model has no age head). */
+  age: Float32Array;
+  /** Probability that the face is male, one per image (NaN: no gender head). */
+  male: Float32Array;
+  /** Logits of MTLFace's 7 age groups, 7 per image (absent: no group head). */
+  ageGroupLogits?: Float32Array;
+}
+
+/** Which estimates an embedder gives (an embedder without any has no `estimates`). */
+export interface EstimateHeads {
+  age: boolean;
+  gender: boolean;
+  ageGroups: boolean;
+  /** Identifies the weights behind the estimates (cached apart from the embeddings). */
+  weightsKey: string;
+}
+
 export interface Embedder {
   readonly info: EmbedderInfo;
   readonly preprocessing: Preprocessing;
@@ -50,5 +69,13 @@ export interface Embedder {
    * `preprocessing.layout`); resolves to n * dim floats, unnormalised.
    */
   embed(input: Float32Array, n: number): Promise<Float32Array>;
+  /** The model's heads beside the embedding (age, gender), when it has any. */
+  readonly estimates?: EstimateHeads;
+  /**
+   * `embed` plus each image's estimates, from the same forward pass where the model allows.
+   * Only the first `originals` images (default n) need them, the rest being mirror images: a
+   * model whose estimates cost a separate network may leave those NaN.
+   */
+  embedAndEstimate?(input: Float32Array, n: number, originals?: number): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }>;
   close(): Promise<void>;
 }

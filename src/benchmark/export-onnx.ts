@@ -17,6 +17,8 @@ interface ExportReport {
   opset: number;
   input: string;
   output: string;
+  /** Every output: `output`, then `age` and `age_group` when the checkpoint has an age head. */
+  outputs: string[];
   dim: number;
   torch: string;
 }
@@ -99,6 +101,10 @@ async function runOnce(file: string, report: ExportReport): Promise<number[]> {
     const dims = [...(result[report.output]?.dims ?? [])];
     if (dims[0] !== 2 || dims[1] !== report.dim) {
       throw new Error(`the exported model answered shape [${dims.join(', ')}] for a batch of 2, expected [2, ${report.dim}]`);
+    }
+    for (const name of report.outputs.filter((o) => o !== report.output)) {
+      const got = [...(result[name]?.dims ?? [])];
+      if (got[0] !== 2) throw new Error(`the exported model's output "${name}" has shape [${got.join(', ')}] for a batch of 2`);
     }
     return dims;
   } finally {

@@ -53,6 +53,8 @@ export interface BenchmarkOptions {
   childMaxAge?: number;
   adultMinAge?: number;
   fp16?: boolean;
+  /** The age section: the model's age / gender estimates and the linear probes of its embedding (default true). */
+  age?: boolean;
   /** Progress lines on stderr (default true). */
   progress?: boolean;
   signal?: AbortSignal;
@@ -104,7 +106,7 @@ export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkO
   const log = o.log ?? defaultLog;
   const embedder = await openFor(o, log);
   try {
-    const embeddings = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache });
+    const embeddings = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, estimates: o.age });
     const { embedded, fromCache } = embeddings.stats;
     if (fromCache > 0) log(embedded === 0 ? `every embedding (${fromCache}) found in the cache: nothing to embed` : `${fromCache} embeddings found in the cache, ${embedded} embedded now`);
     const modelName = reportModelName(o.model, flip, variant === 'ffhq');
@@ -115,8 +117,8 @@ export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkO
       const date = new Date().toISOString();
       // a .bin set's images are in the file itself
       const from = file.list.format === 'insightface-bin' ? file.list.file : imagesDir;
-      const { report, rows } = buildReport({ file, embeddings, records, model: embedder, flip, imagesDir: from, pairsSha256: await fileSha256(file.list.file), date });
-      await writeReportFiles(dir, report, rows);
+      const { report, rows, ages } = buildReport({ file, embeddings, records, model: embedder, flip, imagesDir: from, pairsSha256: await fileSha256(file.list.file), date, age: o.age });
+      await writeReportFiles(dir, report, rows, ages);
       pairs.push({ dir, report });
     }
     if (!loo) return { pairs };
@@ -153,7 +155,7 @@ export async function embedOnly(o: EmbedOnlyOptions): Promise<EmbedOnlyResult> {
   const embedder = await openFor(o, o.log ?? defaultLog);
   try {
     const cacheTag = o.shard ? `shard-${shardTag(o.shard)}` : undefined;
-    const e = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, cacheTag });
+    const e = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, cacheTag, estimates: o.age });
     const found = e.vectors.filter((v) => v !== undefined).length;
     return { images: images.length, embedded: e.stats.embedded, fromCache: e.stats.fromCache, missing: images.length - found, seconds: e.stats.seconds, cacheDir: e.cacheDir ?? layout.cache };
   } finally {

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { UsageError } from '../util/errors.js';
-import type { Embedder, FlipRule, Preprocessing } from './embedder.js';
+import { AGE_GROUP_COUNT } from './age-metrics.js';
+import type { Embedder, FaceEstimates, FlipRule, Preprocessing } from './embedder.js';
 import { fileSha256 } from '../util/hash.js';
 
 export interface OnnxEmbedderOptions {
@@ -120,16 +121,26 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
   const dims = (n: number) => (layout === 'nchw' ? [n, 3, S, S] : [n, S, S, 3]);
   const outputName = session.outputNames[0]!;
   const s = session;
+  // `ecaf export-onnx` of a checkpoint with an age head adds these (python/ecaf_torch/export_onnx.py)
+  const hasAge = session.outputNames.includes(AGE_OUTPUT);
+  const hasGroups = hasAge && session.outputNames.includes(AGE_GROUP_OUTPUT);
 
-  async function run(input: Float32Array, n: number): Promise<{ data: Float32Array; dim: number }> {
+  async function run(input: Float32Array, n: number): Promise<{ data: Float32Array; dim: number; age?: Float32Array; groups?: Float32Array }> {
     const feeds = { [meta!.name]: new ort.Tensor('float32', input.subarray(0, n * per), dims(n)) };
     const result = await s.run(feeds);
     const out = result[outputName]!;
     const data = out.data as Float32Array;
     const dim = data.length / n;
     if (!Number.isInteger(dim) || out.dims[0] !== n) throw new Error(`${path.basename(file)}: output "${outputName}" has shape [${out.dims.join(', ')}] for ${n} images; expected [${n}, dim]`);
+    const extra = (name: string, per: number) => {
+      const t = result[name]!;
+      if (t.data.length !== n * per) throw new Error(`${path.basename(file)}: output "${name}" has shape [${t.dims.join(', ')}] for ${n} images; expected [${n}${per > 1 ? `, ${per}` : ''}]`);
+      return Float32Array.from(t.data as Float32Array);
+    };
+    const age = hasAge ? extra(AGE_OUTPUT, 1) : undefined;
+    const groups = hasGroups ? extra(AGE_GROUP_OUTPUT, AGE_GROUP_COUNT) : undefined;
     out.dispose();
-    return { data, dim };
+    return { data, dim, age, groups };
   }
 
   // one zero image tells the embedding length when the output shape does not
@@ -153,18 +164,38 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
     },
     preprocessing,
     dim,
-    async embed(input: Float32Array, n: number): Promise<Float32Array> {
-      if (fixedBatch === undefined) return (await run(input, n)).data;
-      const out = new Float32Array(n * dim);
-      const buf = new Float32Array(fixedBatch * per);
-      for (let i = 0; i < n; i += fixedBatch) {
-        const m = Math.min(fixedBatch, n - i);
-        buf.fill(0);
-        buf.set(input.subarray(i * per, (i + m) * per));
-        out.set((await run(buf, fixedBatch)).data.subarray(0, m * dim), i * dim);
-      }
-      return out;
-    },
+    embed: async (input: Float32Array, n: number) => (await forwardAll(input, n)).embeddings,
+    ...(hasAge
+      ? {
+          estimates: { age: true, gender: false, ageGroups: hasGroups, weightsKey: sha },
+          embedAndEstimate: forwardAll,
+        }
+      : {}),
     close: () => s.release(),
   };
+
+  async function forwardAll(input: Float32Array, n: number): Promise<{ embeddings: Float32Array; estimates: FaceEstimates }> {
+    const estimates: FaceEstimates = { age: new Float32Array(n).fill(Number.NaN), male: new Float32Array(n).fill(Number.NaN), ...(hasGroups ? { ageGroupLogits: new Float32Array(n * AGE_GROUP_COUNT) } : {}) };
+    if (fixedBatch === undefined) {
+      const r = await run(input, n);
+      if (r.age) estimates.age.set(r.age);
+      if (r.groups) estimates.ageGroupLogits!.set(r.groups);
+      return { embeddings: r.data, estimates };
+    }
+    const out = new Float32Array(n * dim);
+    const buf = new Float32Array(fixedBatch * per);
+    for (let i = 0; i < n; i += fixedBatch) {
+      const m = Math.min(fixedBatch, n - i);
+      buf.fill(0);
+      buf.set(input.subarray(i * per, (i + m) * per));
+      const r = await run(buf, fixedBatch);
+      out.set(r.data.subarray(0, m * dim), i * dim);
+      if (r.age) estimates.age.set(r.age.subarray(0, m), i);
+      if (r.groups) estimates.ageGroupLogits!.set(r.groups.subarray(0, m * AGE_GROUP_COUNT), i * AGE_GROUP_COUNT);
+    }
+    return { embeddings: out, estimates };
+  }
 }
+
+const AGE_OUTPUT = 'age';
+const AGE_GROUP_OUTPUT = 'age_group';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { AgeGapResult } from './age-gap.js';
+import { ageReportMarkdown, ageSummary, type AgeReport } from './age-report.js';
 import type { EmbedderInfo, Preprocessing } from './embedder.js';
 import type { IdentificationResult } from './identification.js';
 import type { ComputedSpeed } from './cache.js';
@@ -69,6 +70,8 @@ export interface BenchmarkReport {
   ageGap: AgeGapResult[] | null;
   /** Missing-children protocol only: child photos against all adult photos. */
   identification: (IdentificationResult & { childMaxAge: number; adultMinAge: number }) | null;
+  /** The model's age / gender estimates and the linear probes of its embedding, on images with a data.json age or gender (null: none, or --no-age). */
+  age?: AgeReport | null;
 }
 
 /** One row of scores.csv. */
@@ -171,6 +174,7 @@ export function reportMarkdown(r: BenchmarkReport): string {
       `rank-1 **${pct(i.rank1)}**, rank-5 **${pct(i.rank5)}**, rank-10 ${pct(i.cmc[9] ?? Number.NaN)}`,
     );
   }
+  if (r.age) lines.push(...ageReportMarkdown(r.age));
   return lines.join('\n') + '\n';
 }
 
@@ -185,7 +189,9 @@ export function formatReportSummary(r: BenchmarkReport, dir: string): string {
     r.identification ? `rank-1 ${pct(r.identification.rank1)} rank-5 ${pct(r.identification.rank5)}` : '',
   ].filter(Boolean);
   const skipped = r.pairs.skippedMissingImages ? `\n  ${r.pairs.skippedMissingImages} of ${r.pairs.total} pairs skipped: ${r.pairs.missingImages} images missing under ${r.images.folder}` : '';
-  return `${parts.join(', ')} (${r.pairs.scored} pairs)${skipped}${summaryNotes(r)}\n  -> ${dir}`;
+  const ageLine = r.age ? ageSummary(r.age) : '';
+  const age = ageLine ? `\n  ${ageLine}` : '';
+  return `${parts.join(', ')} (${r.pairs.scored} pairs)${skipped}${summaryNotes(r)}${age}\n  -> ${dir}`;
 }
 
 /** The warnings the console adds under the numbers. */

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
-import type { Embedder, EmbedderInfo, Preprocessing } from './embedder.js';
+import { AGE_GROUP_COUNT } from './age-metrics.js';
+import type { Embedder, EmbedderInfo, FaceEstimates, Preprocessing } from './embedder.js';
 import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
 
 export type TorchDevice = 'auto' | 'cpu' | 'cuda';
@@ -36,6 +37,8 @@ const CLOSE_GRACE_MS = 10_000;
 /** What the worker says about the model once it is loaded (first stdout line). */
 interface WorkerHeader {
   dim: number;
+  /** Floats per answered row: the embedding, then with an age head the age and 7 group logits. */
+  columns?: number;
   device: string;
   fp16: boolean;
   note: string;
@@ -88,13 +91,37 @@ export async function openTorchEmbedder(checkpoint: string, opts: TorchEmbedderO
     weightsKey: sha,
     precision: header.fp16 ? 'fp16' : 'fp32',
   };
-  return {
+  const dim = header.dim;
+  const columns = header.columns ?? dim;
+  const embedder: Embedder = {
     info,
     preprocessing: TORCH_PREPROCESSING,
-    dim: header.dim,
-    embed: (input, n) => worker.embedAll(input, n, batch),
+    dim,
+    embed: async (input, n) => (columns === dim ? worker.embedAll(input, n, batch) : splitRows(await worker.embedAll(input, n, batch), n, dim, columns).embeddings),
     close: () => worker.close(),
   };
+  if (header.ageHead && columns === dim + 1 + AGE_GROUP_COUNT) {
+    return {
+      ...embedder,
+      estimates: { age: true, gender: false, ageGroups: true, weightsKey: sha },
+      embedAndEstimate: async (input, n) => splitRows(await worker.embedAll(input, n, batch), n, dim, columns),
+    };
+  }
+  return embedder;
+}
+
+/** The worker's rows [embedding | age | 7 group logits] split into embeddings and estimates. */
+function splitRows(rows: Float32Array, n: number, dim: number, columns: number): { embeddings: Float32Array; estimates: FaceEstimates } {
+  const embeddings = new Float32Array(n * dim);
+  const age = new Float32Array(n);
+  const ageGroupLogits = new Float32Array(n * AGE_GROUP_COUNT);
+  for (let i = 0; i < n; i++) {
+    const row = rows.subarray(i * columns, (i + 1) * columns);
+    embeddings.set(row.subarray(0, dim), i * dim);
+    age[i] = row[dim]!;
+    ageGroupLogits.set(row.subarray(dim + 1, dim + 1 + AGE_GROUP_COUNT), i * AGE_GROUP_COUNT);
+  }
+  return { embeddings, estimates: { age, male: new Float32Array(n).fill(Number.NaN), ageGroupLogits } };
 }
 
 class TorchWorker {
@@ -153,6 +180,11 @@ class TorchWorker {
     for (const p of this.pending.splice(0)) p.reject(this.failure);
   }
 
+  /** Floats per answered row. */
+  private get columns(): number {
+    return this.header!.columns ?? this.header!.dim;
+  }
+
   private take(n: number): Buffer {
     const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     const out = all.subarray(0, n);
@@ -188,8 +220,8 @@ class TorchWorker {
       if (!p) throw new Error('the PyTorch worker answered a request that was never sent');
       if (status !== STATUS_OK) {
         p.reject(new Error(body.toString('utf8').trimEnd()));
-      } else if (a !== p.n || b !== this.header.dim) {
-        p.reject(new Error(`the PyTorch worker answered ${a}x${b} for ${p.n} images of dim ${this.header.dim}`));
+      } else if (a !== p.n || b !== this.columns) {
+        p.reject(new Error(`the PyTorch worker answered ${a}x${b} for ${p.n} images of ${this.columns} floats`));
       } else {
         // copy: the payload's offset in the chunk is not 4-byte aligned in general
         const out = new Float32Array(a * b);
@@ -224,7 +256,7 @@ class TorchWorker {
     }
     if (parts.length === 1) return parts[0]!;
     const outs = await Promise.all(parts);
-    const dim = this.header!.dim;
+    const dim = this.columns;
     const all = new Float32Array(n * dim);
     outs.forEach((o, k) => all.set(o, k * batch * dim));
     return all;

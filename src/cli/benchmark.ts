@@ -34,6 +34,7 @@ export const benchmarkCommand: EcafCommand = {
         fp16: { type: 'boolean', default: false, describe: 'PyTorch on CUDA: fp16 autocast' },
         'embed-only': { type: 'boolean', default: false, describe: 'only embed the images into the embedding cache (with --shard: this shard\'s); a later plain run scores from the cache' },
         ...shardOption,
+        age: { type: 'boolean', default: true, describe: "age section: the model's age/gender estimates and linear probes of its embedding (--no-age skips it)" },
       })
       .example('ecaf benchmark --root ecaf --model builtin', 'no model file: face-api\'s 128-d descriptor on every pair file')
       .example('ecaf benchmark --root ecaf --model mtlface.tar --device cuda --fp16', 'MTLFace\'s released checkpoint on the GPU')
@@ -60,6 +61,7 @@ export const benchmarkCommand: EcafCommand = {
     fp16: boolean;
     'embed-only': boolean;
     shard?: string;
+    age: boolean;
   }) => {
     if (args.shard !== undefined && !args['embed-only']) throw new UsageError('--shard splits the embedding step only: add --embed-only (then a plain ecaf benchmark scores from the cache)');
     const shard = args['embed-only'] ? shardArg(args.shard) : undefined;
@@ -81,6 +83,7 @@ export const benchmarkCommand: EcafCommand = {
         folds: args.folds === undefined ? undefined : intArg('folds', args.folds, 2, 100),
         identification: args.identification,
         fp16: args.fp16,
+        age: args.age,
         signal,
       };
       if (args['embed-only']) {

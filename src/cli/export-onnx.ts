@@ -25,6 +25,7 @@ export const exportOnnxCommand: EcafCommand = {
       process.stdout.write(
         `${r.out}: ${formatBytes(r.bytes)}, ${r.describe}\n` +
           `  input '${r.input}' [batch, 3, 112, 112] RGB (x/255 - 0.5) / 0.5, output '${r.output}' [batch, ${r.dim}], ` +
+          (r.outputs.includes('age') ? "'age' [batch] (years), 'age_group' [batch, 7] (MTLFace age-group logits), " : '') +
           `opset ${r.opset}; checked in onnxruntime (${seconds} s)\n` +
           `  ${r.sidecar}: source checkpoint, sha256, flip rule mtlface\n`,
       );

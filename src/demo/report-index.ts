@@ -101,7 +101,8 @@ export async function writeDemoIndex(input: DemoIndexInput): Promise<string> {
   lines.push('', '## Benchmark reports', '', '| model | pairs | accuracy (mean ± std over folds) | TAR @ FAR 1e-3 | AUC | files |', '|---|---|---|---|---|---|');
   for (const { dir, report } of reports) {
     const tar = report.tarAtFar.find((t) => t.farTarget === 1e-3);
-    const files = ['report.md', 'report.json', 'roc.svg', 'scores.svg', 'scores.csv'].map((f) => `[${f}](${link(path.join(dir, f))})`).join(', ');
+    const ages = report.age?.estimation ? ['ages.csv', ...(report.age.estimation.heads.age ? ['ages.svg'] : [])] : [];
+    const files = ['report.md', 'report.json', 'roc.svg', 'scores.svg', 'scores.csv', ...ages].map((f) => `[${f}](${link(path.join(dir, f))})`).join(', ');
     lines.push(
       `| ${report.model.model} | ${path.basename(report.pairs.file)} | ${pct(report.accuracy.mean)} ± ${pct(report.accuracy.std)} | ${!tar ? 'n/a' : tar.measurable === false ? 'not measurable' : pct(tar.tar)} | ${pct(report.roc.auc)} | ${files} |`,
     );

@@ -9,7 +9,7 @@ import sharp from 'sharp';
  */
 const require = createRequire(import.meta.url);
 export type FaceApi = typeof import('@vladmandic/face-api');
-export type FaceApiNet = 'ssdMobilenetv1' | 'faceLandmark68Net' | 'faceRecognitionNet';
+export type FaceApiNet = 'ssdMobilenetv1' | 'faceLandmark68Net' | 'faceRecognitionNet' | 'ageGenderNet';
 
 const FACE_API_DIR = path.dirname(require.resolve('@vladmandic/face-api/package.json'));
 export const FACE_API_MODEL_DIR = path.join(FACE_API_DIR, 'model');

@@ -89,3 +89,47 @@ describe('embedImages: the embed pipeline', () => {
     await expect(run).rejects.toThrow(`${req[0]!.file}: cannot decode this aligned image`);
   });
 });
+
+/** channelSums plus estimates: age = the red channel's mean / 2.55, probability of male = the green one's / 255. */
+function channelSumsWithAge(): Embedder & { calls: number[]; estimateCalls: number[] } {
+  const base = channelSums();
+  const estimateCalls: number[] = [];
+  const plane = base.preprocessing.size ** 2;
+  return {
+    ...base,
+    estimateCalls,
+    estimates: { age: true, gender: true, ageGroups: false, weightsKey: 'sums-age' },
+    embedAndEstimate: async (input, n) => {
+      estimateCalls.push(n);
+      const embeddings = await base.embed(input, n);
+      const mean = (k: number, c: number) => embeddings[k * 3 + c]! / plane;
+      return { embeddings, estimates: { age: Float32Array.from({ length: n }, (_, k) => mean(k, 0) / 2.55), male: Float32Array.from({ length: n }, (_, k) => mean(k, 1) / 255) } };
+    },
+  };
+}
+
+describe('embedImages with a model that estimates age and gender', () => {
+  it('keeps each image estimate beside its embedding, cached apart; --no-age leaves them out', async () => {
+    const req = await images();
+    const cacheRoot = path.join(dir, '.ecaf-cache');
+    // embeddings cached first by a run without estimates: the next run computes the estimates only once more
+    await embedImages(channelSumsWithAge(), req, { flip: true, progress: false, cacheRoot, estimates: false });
+    const model = channelSumsWithAge();
+    const e = await embedImages(model, req, { flip: true, batch: 8, progress: false, cacheRoot });
+    expect(model.estimateCalls).toEqual([10]);
+    expect(model.calls).toEqual([10]);
+    expect(e.stats).toMatchObject({ embedded: 5, fromCache: 0 });
+    const red = e.estimates![req.findIndex((r) => r.name === 'c0.png')]!;
+    expect(red[0]).toBeCloseTo(100, 4);
+    expect(red[1]).toBe(0);
+    expect(e.estimates![2]).toBeUndefined();
+    expect(e.estimates![req.findIndex((r) => r.name === 'c1.png')]![1]).toBe(1);
+
+    const again = channelSumsWithAge();
+    const cached = await embedImages(again, req, { flip: true, progress: false, cacheRoot });
+    expect(again.estimateCalls).toEqual([]);
+    expect(cached.stats).toMatchObject({ embedded: 0, fromCache: 5 });
+    expect(cached.estimates!.map((v) => v && Array.from(v))).toEqual(e.estimates!.map((v) => v && Array.from(v)));
+    expect((await embedImages(channelSumsWithAge(), req, { flip: true, progress: false, cacheRoot, estimates: false })).estimates).toBeUndefined();
+  });
+});

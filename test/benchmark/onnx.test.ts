@@ -13,6 +13,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let input: Float32Array;
 let torchOut: Float32Array;
+let torchAge: Float32Array;
 // every test here runs the model tiny_onnx.py exports with PyTorch
 const withTinyOnnx = describeWithPython(TINY_ONNX_MODULES);
 
@@ -26,6 +27,7 @@ beforeAll(async () => {
   };
   input = await floats('input.bin');
   torchOut = await floats('torch_out.bin');
+  torchAge = await floats('torch_age.bin');
 }, 120000);
 afterAll(() => cleanup());
 
@@ -47,6 +49,28 @@ withTinyOnnx('ONNX embedder on a real exported model', () => {
     } finally {
       await e.close();
     }
+  });
+
+  it('reads the `age` and `age_group` outputs of an export with an age head, with a dynamic or a fixed batch', async () => {
+    for (const file of ['tiny_age.onnx', 'tiny_age_b1.onnx']) {
+      const e = await openOnnxEmbedder(path.join(dir, file), { device: 'cpu', ...quiet });
+      try {
+        expect(e.estimates).toMatchObject({ age: true, gender: false, ageGroups: true });
+        const { embeddings, estimates } = await e.embedAndEstimate!(input, 5);
+        embeddings.forEach((v, i) => expect(Math.abs(v - torchOut[i]!)).toBeLessThan(1e-5));
+        for (let k = 0; k < 5; k++) {
+          expect(Math.abs(estimates.age[k]! - torchAge[k * 8]!)).toBeLessThan(1e-3);
+          for (let g = 0; g < 7; g++) expect(Math.abs(estimates.ageGroupLogits![k * 7 + g]! - torchAge[k * 8 + 1 + g]!)).toBeLessThan(1e-4);
+        }
+        expect(Array.from(estimates.male).every(Number.isNaN)).toBe(true);
+        expect(Array.from(await e.embed(input, 5))).toEqual(Array.from(embeddings));
+      } finally {
+        await e.close();
+      }
+    }
+    const plain = await openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { device: 'cpu', ...quiet });
+    await plain.close();
+    expect(plain.estimates).toBeUndefined();
   });
 
   it('takes the flip rule and input of an ecaf export-onnx sidecar', async () => {
@@ -150,6 +174,28 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     expect(await fs.readFile(path.join(root, 'reports', 'comparison.tex'), 'utf8')).toMatch(/\\toprule\nModel & children \\\\\n\\midrule\ntiny & .*\ntiny-noflip & /);
     expect(await fs.readFile(path.join(res!.dir, 'scores.svg'), 'utf8')).toContain('genuine pairs (');
     expect((await fs.readFile(path.join(root, 'reports', 'comparison-roc.svg'), 'utf8')).match(/<polyline/g)).toHaveLength(2);
+  });
+
+  it('with an age head: the age section scores its estimates on the data.json ages, writes ages.csv and ages.svg; --no-age leaves it out', async () => {
+    const root = path.join(dir, 'root-age');
+    await makeRoot(root);
+    const model = path.join(dir, 'tiny_age.onnx');
+    const [res] = await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet });
+    const age = res!.report.age!;
+    // the 16 embedded images the pairs name (the missing one is left out), each with a label age
+    expect(age.labelledImages).toBe(16);
+    expect(age.estimation).toMatchObject({ images: 16, heads: { age: true, gender: false, ageGroups: true }, groupHeadImages: 16, genderImages: 0 });
+    expect(age.note).toContain('Face++ estimates');
+    // 4 people are fewer than the 5 folds
+    expect(age.probe.age).toEqual({ skipped: '4 people with an age: the probe needs at least 5 (one per fold)' });
+    const csv = (await fs.readFile(path.join(res!.dir, 'ages.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('id,true_age,predicted_age,true_gender,predicted_gender');
+    expect(csv).toHaveLength(17);
+    expect(csv[1]).toMatch(/^P0_child_1,5,[0-9.]+,,$/);
+    expect(await fs.readFile(path.join(res!.dir, 'ages.svg'), 'utf8')).toContain('<circle');
+    expect(await fs.readFile(path.join(res!.dir, 'report.md'), 'utf8')).toContain('## Age and gender');
+    const [off] = await runBenchmark({ root, model, device: 'cpu', progress: false, age: false, out: path.join(dir, 'no-age'), ...quiet });
+    expect(off!.report.age).toBeNull();
   });
 
   it('says what is wrong with bad input', async () => {

@@ -1,7 +1,9 @@
 """Independent MTLFace forward for the tests: plain torch.nn.functional calls on the raw
 state dict (no ecaf_torch code), so the worker and the ONNX export are checked against it.
-  /usr/bin/python3 reference_forward.py CHECKPOINT PREFIX INPUT.f32 OUTPUT.f32
-INPUT holds N x 3 x 112 x 112 float32, OUTPUT gets N x 512 float32 raw embeddings."""
+  /usr/bin/python3 reference_forward.py CHECKPOINT PREFIX INPUT.f32 OUTPUT.f32 [AGE.f32]
+INPUT holds N x 3 x 112 x 112 float32, OUTPUT gets N x 512 float32 raw embeddings; AGE (the
+checkpoint must have age_estimator.* beside PREFIX) gets N x 8: the expected age over 101
+softmax bins, then the 7 age-group logits."""
 import sys
 
 import numpy as np
@@ -9,6 +11,9 @@ import torch
 import torch.nn.functional as F
 
 ckpt, prefix, inp, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+age_out = sys.argv[5] if len(sys.argv) > 5 else None
+# age_estimator.* sits beside the encoder (released package: encoder.* and age_estimator.*)
+root = prefix[:-len('encoder.')] if prefix.endswith('encoder.') else prefix
 sd = torch.load(ckpt, map_location='cpu')
 if 'state_dict' in sd:
     sd = sd['state_dict']
@@ -18,9 +23,10 @@ def w(k):
     return sd[prefix + k]
 
 
-def bn(x, k):
-    return F.batch_norm(x, w(k + '.running_mean'), w(k + '.running_var'), w(k + '.weight'), w(k + '.bias'),
-                        False, 0.0, 1e-5)
+def bn(x, k, at=None):
+    at = prefix if at is None else at
+    return F.batch_norm(x, sd[at + k + '.running_mean'], sd[at + k + '.running_var'], sd[at + k + '.weight'],
+                        sd[at + k + '.bias'], False, 0.0, 1e-5)
 
 
 def forward(x):
@@ -48,11 +54,26 @@ def forward(x):
     sp = torch.cat([x.max(1, keepdim=True)[0], x.mean(1, keepdim=True)], 1)
     sp = torch.sigmoid(bn(F.conv2d(sp, w('fsm.spatial.0.weight'), padding=3), 'fsm.spatial.1'))
     x_id = x * (c + sp) / 2 if released else x - (x * c + x * sp) / 2
+    x_age = x - x_id
     y = F.linear(bn(x_id, 'output_layer.0').flatten(1), w('output_layer.3.weight'), w('output_layer.3.bias'))
-    return bn(y, 'output_layer.4')
+    return bn(y, 'output_layer.4'), x_age
+
+
+def age_head(x_age):
+    """MTLFace AgeEstimationModule: BN2d -> flatten -> Linear -> ReLU -> Linear (101 logits)."""
+    a = root + 'age_estimator.'
+    h = F.relu(F.linear(bn(x_age, 'age_output_layer.0', a).flatten(1), sd[a + 'age_output_layer.2.weight'],
+                        sd[a + 'age_output_layer.2.bias']))
+    logits = F.linear(h, sd[a + 'age_output_layer.4.weight'], sd[a + 'age_output_layer.4.bias'])
+    age = (F.softmax(logits, dim=1) * torch.arange(101.0)).sum(dim=1)
+    groups = F.linear(logits, sd[a + 'group_output_layer.weight'], sd[a + 'group_output_layer.bias'])
+    return torch.cat([age[:, None], groups], dim=1)
 
 
 torch.set_num_threads(2)
 x = torch.from_numpy(np.fromfile(inp, dtype=np.float32)).view(-1, 3, 112, 112)
 with torch.no_grad():
-    forward(x).numpy().astype(np.float32).tofile(out)
+    emb, x_age = forward(x)
+    emb.numpy().astype(np.float32).tofile(out)
+    if age_out:
+        age_head(x_age).numpy().astype(np.float32).tofile(age_out)

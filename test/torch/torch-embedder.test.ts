@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ECAF_BIN } from '../helpers/cli.js';
-import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
 import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 import {
@@ -15,12 +14,12 @@ import {
   onnxForward,
   randomImages,
   referenceForward,
+  referenceForwardWithAge,
   rowCosine,
   withTorch,
 } from './torch-helpers.js';
 
 const run = promisify(execFile);
-const HERE = path.dirname(new URL(import.meta.url).pathname);
 // wall time, not CPU: loading 200-300 MB checkpoints on a shared 2-core machine can take a minute
 const SLOW_MS = 300_000;
 const maybeShared = HAS_TORCH && SHARED_DATA ? describe : describe.skip;
@@ -55,14 +54,32 @@ withTorch('PyTorch checkpoints through the worker', () => {
     expect(info).toMatchObject({ kind: 'torch', model: 'released-ir34.pth', device: 'cpu', flipRule: 'mtlface' });
     expect(info.details).toMatchObject({ architecture: 'MTLFace ir34', variant: 'released', prefix: 'encoder.' });
     expect(info.weightsKey).toMatch(/^[0-9a-f]{64}$/);
-    // the optional age head beside the encoder. prefix: expected age over 101 bins, as MTLFace computes it
-    const age = await run(pythonExecutable(), [path.join(HERE, 'age_check.py'), file, ''], { env: pythonEnv() });
-    const { ours, reference } = JSON.parse(age.stdout) as { ours: number[]; reference: number[] };
-    ours.forEach((a, i) => {
-      expect(a).toBeGreaterThanOrEqual(0);
-      expect(a).toBeLessThanOrEqual(100);
-      expect(Math.abs(a - reference[i]!)).toBeLessThan(1e-4);
-    });
+  }, SLOW_MS);
+
+  test('age head (age_estimator.* beside encoder.): the worker answers age and group logits of a plain torch forward', async () => {
+    const file = path.join(dir, 'released-ir34.pth');
+    const n = 3;
+    const input = randomImages(n, 5);
+    const embedder = await openTorchEmbedder(file, { device: 'cpu', batch: 2 });
+    try {
+      expect(embedder.estimates).toEqual({ age: true, gender: false, ageGroups: true, weightsKey: embedder.info.weightsKey });
+      const { embeddings, estimates } = await embedder.embedAndEstimate!(input, n);
+      const ref = await referenceForwardWithAge(file, 'encoder.', input, dir);
+      expect(maxAbsDiff(embeddings, ref.embeddings)).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.embeddings)));
+      for (let i = 0; i < n; i++) {
+        const row = ref.age!.subarray(i * 8, (i + 1) * 8);
+        // expected age over 101 bins, as MTLFace computes it; random weights still give 0..100
+        expect(estimates.age[i]).toBeGreaterThanOrEqual(0);
+        expect(estimates.age[i]).toBeLessThanOrEqual(100);
+        expect(Math.abs(estimates.age[i]! - row[0]!)).toBeLessThan(1e-3);
+        expect(maxAbsDiff(estimates.ageGroupLogits!.subarray(i * 7, (i + 1) * 7), row.subarray(1))).toBeLessThan(1e-3 * Math.max(1, maxAbs(row.subarray(1))));
+        expect(estimates.male[i]).toBeNaN();
+      }
+      // the plain embed of the same checkpoint gives the embeddings alone
+      expect(maxAbsDiff(await embedder.embed(input, n), embeddings)).toBe(0);
+    } finally {
+      await embedder.close();
+    }
   }, SLOW_MS);
 
   test('training variant, ir34, module. prefix (DDP): equals a plain torch forward', async () => {
@@ -87,8 +104,16 @@ withTorch('PyTorch checkpoints through the worker', () => {
     const n = 3;
     const input = randomImages(n, 11);
     const onnx = await onnxForward(out, input, n, dir);
-    const ref = await referenceForward(ckpt, 'encoder.', input, dir);
-    for (let i = 0; i < n; i++) expect(rowCosine(onnx, ref, 512, i)).toBeGreaterThanOrEqual(0.9999);
+    const ref = await referenceForwardWithAge(ckpt, 'encoder.', input, dir);
+    for (let i = 0; i < n; i++) expect(rowCosine(onnx, ref.embeddings, 512, i)).toBeGreaterThanOrEqual(0.9999);
+    // the checkpoint has an age head: the export adds `age` and `age_group`
+    expect(cli.stdout).toContain("'age' [batch]");
+    const age = await onnxForward(out, input, n, dir, 'age');
+    const groups = await onnxForward(out, input, n, dir, 'age_group');
+    for (let i = 0; i < n; i++) {
+      expect(Math.abs(age[i]! - ref.age![i * 8]!)).toBeLessThan(1e-2);
+      expect(maxAbsDiff(groups.subarray(i * 7, (i + 1) * 7), ref.age!.subarray(i * 8 + 1, i * 8 + 8))).toBeLessThan(1e-2 * Math.max(1, maxAbs(ref.age!)));
+    }
   }, SLOW_MS);
 });
 

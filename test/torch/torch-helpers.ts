@@ -37,37 +37,46 @@ export function randomImages(n: number, seed = 1): Float32Array {
   return x;
 }
 
+async function readF32(file: string): Promise<Float32Array> {
+  const bytes = await readFile(file);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
 /** Raw embeddings from test/torch/reference_forward.py: plain torch.nn.functional on the state dict. */
 export async function referenceForward(checkpoint: string, prefix: string, input: Float32Array, dir: string): Promise<Float32Array> {
+  return (await referenceForwardWithAge(checkpoint, prefix, input, dir, false)).embeddings;
+}
+
+/** The same, plus (withAge) the age head's rows: age in years then the 7 age-group logits. */
+export async function referenceForwardWithAge(checkpoint: string, prefix: string, input: Float32Array, dir: string, withAge = true): Promise<{ embeddings: Float32Array; age?: Float32Array }> {
   const inFile = path.join(dir, 'ref-in.f32');
   const outFile = path.join(dir, 'ref-out.f32');
+  const ageFile = path.join(dir, 'ref-age.f32');
   await writeFile(inFile, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
-  await run(pythonExecutable(), [REFERENCE, checkpoint, prefix, inFile, outFile]);
-  const bytes = await readFile(outFile);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  await run(pythonExecutable(), [REFERENCE, checkpoint, prefix, inFile, outFile, ...(withAge ? [ageFile] : [])]);
+  return { embeddings: await readF32(outFile), ...(withAge ? { age: await readF32(ageFile) } : {}) };
 }
 
 /**
  * Raw outputs of an ONNX model in onnxruntime-node, run in a child node process: inside jest's
  * VM the runtime's output arrays fail its own Float32Array check (a different realm).
  */
-export async function onnxForward(model: string, input: Float32Array, n: number, dir: string): Promise<Float32Array> {
+export async function onnxForward(model: string, input: Float32Array, n: number, dir: string, output?: string): Promise<Float32Array> {
   const inFile = path.join(dir, 'onnx-in.f32');
   const outFile = path.join(dir, 'onnx-out.f32');
   await writeFile(inFile, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
   const script = `
     import ort from 'onnxruntime-node';
     import { readFileSync, writeFileSync } from 'node:fs';
-    const [model, inFile, outFile, n] = process.argv.slice(1);
+    const [model, inFile, outFile, n, name] = process.argv.slice(1);
     const b = readFileSync(inFile);
     const x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     const s = await ort.InferenceSession.create(model);
     const y = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, [Number(n), 3, 112, 112]) });
-    const out = y[s.outputNames[0]].data;
+    const out = y[name || s.outputNames[0]].data;
     writeFileSync(outFile, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));`;
-  await run(process.execPath, ['--input-type=module', '-e', script, model, inFile, outFile, String(n)], { cwd: packageFile('.') });
-  const bytes = await readFile(outFile);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  await run(process.execPath, ['--input-type=module', '-e', script, model, inFile, outFile, String(n), output ?? ''], { cwd: packageFile('.') });
+  return readF32(outFile);
 }
 
 export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
