@@ -26,7 +26,7 @@ export const sheetCommand: EcafCommand = {
     const { signal, dispose } = interruptSignal();
     try {
       const result = await drawContactSheet({ root: args.root, out: args.out, tile, columns, limit, only: args.only, signal });
-      process.stdout.write(formatSheetSummary(result) + '\n');
+      process.stdout.write(formatSheetSummary(result).replace(/(showing the first .*)$/m, '$1 (--limit to draw more, --only failed for the failures)') + '\n');
       return EXIT_OK;
     } finally {
       dispose();

@@ -160,7 +160,7 @@ export function formatSheetSummary(r: ContactSheetResult): string {
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const lines = [`contact sheet: ${r.file} (${r.width}x${r.height}, ${r.shown} ids: ${counts || 'none'})`];
-  if (r.shown < r.total) lines.push(`  showing the first ${r.shown} of ${r.total} ids (--limit to draw more, --only failed for the failures)`);
+  if (r.shown < r.total) lines.push(`  showing the first ${r.shown} of ${r.total} ids`);
   if (!r.labelsDrawn) lines.push('  no font found: the ids are not written under the tiles (install one, e.g. apt-get install fonts-dejavu-core)');
   return lines.join('\n');
 }
