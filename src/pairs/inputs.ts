@@ -48,9 +48,9 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 
 /**
  * Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on
- * invalid records unless skipInvalid; undefined when `signal` aborts the reading.
+ * invalid records unless skipInvalid; rejects with the signal's reason (an AbortError) when it aborts the reading.
  */
-export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean; signal?: AbortSignal } = {}): Promise<PairInputs | undefined> {
+export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean; signal?: AbortSignal } = {}): Promise<PairInputs> {
   const layout = datasetLayout(root);
   // landmarks.jsonl is scanned on the other core while this thread streams data.json
   const aligned = await AlignedIdFilter.open(await stageLogFiles(layout, 'landmarks'), layout.landmarksLog);
@@ -88,10 +88,7 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
       all.groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
     }
     progress?.finish();
-    if (opts.signal?.aborted) {
-      await aligned.close();
-      return undefined;
-    }
+    opts.signal?.throwIfAborted();
     if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
   } catch (err) {
     await aligned.close();

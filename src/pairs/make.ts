@@ -294,10 +294,15 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
   const timing = { loadSeconds: 0 };
   const stage = pairsStage(options, timing);
   const t0 = performance.now();
-  const inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress, signal: options.signal });
+  let inp: PairInputs;
+  try {
+    inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress, signal: options.signal });
+  } catch (err) {
+    // stopped while reading: nothing to draw, nothing written
+    if (options.signal?.aborted) return stage.summarize(emptyTally(PAIRS_OUTCOMES), true, (performance.now() - t0) / 1000);
+    throw err;
+  }
   timing.loadSeconds = (performance.now() - t0) / 1000;
-  // stopped while reading: nothing to draw, nothing written
-  if (!inp) return stage.summarize(emptyTally(PAIRS_OUTCOMES), true, 0);
   return runStage(stage, inp, { signal: options.signal });
 }
 
