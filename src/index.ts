@@ -10,6 +10,6 @@ export * from './crawl/index.js';
 export { openTorchEmbedder, TORCH_PREPROCESSING, type TorchEmbedderOptions, type TorchDevice } from './benchmark/torch-embedder.js';
 export { exportOnnx, type ExportOnnxOptions, type ExportOnnxResult } from './benchmark/export-onnx.js';
 export * from './align/index.js';
-export { runBenchmark, runBenchmarkStage, formatBenchmarkResult, formatLooSummary, writeComparison, openEmbedder, type BenchmarkOptions, type BenchmarkResult, type BenchmarkOutcome, type BenchmarkReport, type LooReport } from './benchmark/index.js';
+export { runBenchmark, formatBenchmarkResult, formatLooSummary, writeComparison, openEmbedder, type BenchmarkOptions, type BenchmarkResult, type BenchmarkRun, type BenchmarkReport, type LooReport } from './benchmark/index.js';
 export { drawContactSheet, formatSheetSummary, type ContactSheetOptions, type ContactSheetResult } from './sheet/index.js';
 export { runDemo, DEFAULT_DEMO_OUT, type DemoOptions, type DemoResult } from './demo/index.js';

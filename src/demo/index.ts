@@ -110,7 +110,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     }
 
     log('\n[6/6] benchmark (builtin model: face-api recognition net)');
-    const results = await runBenchmark({ root, model: 'builtin', pairs: pairs.map((p) => p.file), progress, signal, log: (line) => log(`  ${line}`) });
+    const { results } = await runBenchmark({ root, model: 'builtin', pairs: pairs.map((p) => p.file), progress, signal, log: (line) => log(`  ${line}`) });
     for (const r of results) log(indent(formatBenchmarkResult(r)));
     stop('benchmark');
 

@@ -186,7 +186,7 @@ describe('SIGTERM stops every stage cleanly (exit 143) and a rerun completes it'
     // the first progress line (piped: one per tenth of the work) means some batches are done
     const first = await ecaf(args(stopped), (out) => /embed builtin \d+\/40/.test(out.stderr));
     expect(first.code).toBe(143);
-    expect(first.stderr).toMatch(/interrupted after \d+ of 40 images/);
+    expect(first.stdout).toMatch(/^benchmark interrupted after \d+ of 40 images; their embeddings are cached/);
     await expectClean(stopped);
     await expect(fs.access(path.join(stopped, 'reports'))).rejects.toThrow();
 
