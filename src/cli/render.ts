@@ -35,7 +35,8 @@ export function renderRemedies(remedies: readonly Remedy[], flags: ReadonlySet<s
 export function renderError(err: unknown, flags: ReadonlySet<string> = new Set()): string {
   if (err instanceof InputError) {
     const head = (err.headline ?? describeProblem(err.problem, flagOf)).split('\n');
-    head[0] += renderRemedies(err.remedies, flags);
+    // before the colon that introduces a list, if the first line has one
+    head[0] = head[0]!.replace(/:?$/, (colon) => `${renderRemedies(err.remedies, flags)}${colon}`);
     return [...head, ...err.more.map((p) => `  ${describeProblem(p, flagOf)}`)].join('\n');
   }
   return (err as Error)?.message ?? String(err);

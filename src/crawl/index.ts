@@ -135,6 +135,7 @@ export function crawlStage(options: CrawlOptions, validation: DataJsonSummary): 
  */
 export async function crawl(options: CrawlOptions): Promise<CrawlResult> {
   const started = performance.now();
+  checkCrawlOptions(options); // before data.json is read: a bad option is refused at once
   const layout = datasetLayout(options.root);
   const dataFile = options.data ? path.resolve(options.data) : layout.dataJson;
   const validation = await validateDataJson(dataFile);
