@@ -7,7 +7,7 @@ import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
 import { makeRoot } from '../align/helpers.js';
 import { FaultServer, makeImage, serve } from '../crawl/fault-server.js';
 import { writeData } from '../crawl/helpers.js';
-import { ECAF_BIN, ensureBuilt } from '../helpers/cli.js';
+import { ECAF_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { randomRecords, writeDataset } from '../pairs/dataset.js';
 
@@ -19,10 +19,7 @@ import { randomRecords, writeDataset } from '../pairs/dataset.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ensureBuilt();
-  ({ dir, cleanup } = await tempDir('ecaf-sigterm-'));
-});
+beforeAll(async () => ({ dir, cleanup } = await tempDir('ecaf-sigterm-')));
 afterAll(() => cleanup());
 
 interface Run {
