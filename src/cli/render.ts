@@ -2,7 +2,14 @@ import { describeProblem, InputError, InterruptedError, UsageError, EXIT_BAD_INP
 import { interruptExitCode } from '../util/interrupt.js';
 
 /** Options whose flag is not their kebab-case name. */
-const FLAG_NAMES: Record<string, string> = { timeoutS: 'timeout' };
+const FLAG_NAMES: Record<string, string> = {
+  timeoutS: 'timeout',
+  'mtcnn.detectSize': 'detect-size',
+  'mtcnn.minFace': 'min-face',
+  'mtcnn.thresholds.0': 'pnet-threshold',
+  'mtcnn.thresholds.1': 'rnet-threshold',
+  'mtcnn.thresholds.2': 'onet-threshold',
+};
 
 /** The flag of a library option: `perFold` -> `--per-fold`. */
 export function flagOf(option: string): string {
