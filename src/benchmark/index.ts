@@ -61,7 +61,7 @@ export interface BenchmarkOptions {
   log?: (line: string) => void;
 }
 
-/** `ecaf benchmark --embed-only`: embed (this shard's share of) the images into the cache, score nothing. */
+/** An embed-only run: embed (this shard's share of) the images into the cache, score nothing. */
 export interface EmbedOnlyOptions extends Omit<BenchmarkOptions, 'out'> {
   /** Embed only the images of this shard's ids, into cache chunks named for the shard (docs/cluster.md). */
   shard?: Shard;
@@ -192,7 +192,7 @@ export async function embedOnly(o: EmbedOnlyOptions): Promise<EmbedOnlyResult> {
   }
 }
 
-/** What the CLI prints after --embed-only. */
+/** What the CLI prints after an embed-only run. */
 export function formatEmbedOnly(r: EmbedOnlyResult): string {
   return `embed-only${r.interrupted ? ' interrupted' : ''}: ${r.images} images: ${r.embedded} embedded now, ${r.fromCache} already cached, ${r.missing} missing on disk (${r.seconds.toFixed(1)} s); cache ${r.cacheDir}${r.interrupted ? '; rerun to go on' : ''}`;
 }
