@@ -1,15 +1,22 @@
-/** ecaf's public API: every stage as a function over a dataset root. */
-export * from './dataset/index.js';
-export { writeFileAtomic, cleanTempFiles } from './util/atomic.js';
-export { fileSha256 } from './util/hash.js';
-export { readJsonl, readLastStates, JsonlAppender } from './util/jsonl.js';
-export { UsageError, InterruptedError } from './util/errors.js';
-export { VERSION, USER_AGENT } from './version.js';
-export * from './pairs/index.js';
-export * from './crawl/index.js';
-export { openTorchEmbedder, TORCH_PREPROCESSING, type TorchEmbedderOptions, type TorchDevice } from './benchmark/torch-embedder.js';
-export { exportOnnx, type ExportOnnxOptions, type ExportOnnxResult } from './benchmark/export-onnx.js';
-export * from './align/index.js';
-export { runBenchmark, runBenchmarkStage, formatBenchmarkResult, formatLooSummary, writeComparison, openEmbedder, type BenchmarkOptions, type BenchmarkResult, type BenchmarkOutcome, type BenchmarkReport, type LooReport } from './benchmark/index.js';
-export { drawContactSheet, formatSheetSummary, type ContactSheetOptions, type ContactSheetResult } from './sheet/index.js';
-export { runDemo, DEFAULT_DEMO_OUT, type DemoOptions, type DemoResult } from './demo/index.js';
+/**
+ * ecaf's public API: the four stages (each a function over a dataset root returning one result
+ * shape, src/stage.ts), the readers of the files they write, the verification metrics, and the
+ * types. Everything else is internal and may change.
+ */
+// the stages, and the contract a distributor drives them by
+export { crawl, type CrawlOptions, type CrawlResult } from './crawl/index.js';
+export { align, type AlignOptions, type AlignSummary } from './align/index.js';
+export { makePairs, checkPairFile, type PairsOptions, type PairsResult } from './pairs/index.js';
+export { runBenchmark, type BenchmarkOptions, type BenchmarkRun } from './benchmark/index.js';
+export { runStage, type StageResult } from './stage.js';
+// readers: data.json, pair files, jsonl logs (crawl.jsonl, landmarks.jsonl)
+export { loadDataJson, type EcafRecord } from './dataset/index.js';
+export { readPairFile, type PairList } from './pairs/index.js';
+export { readJsonl, readLastStates } from './util/jsonl.js';
+export type { CrawlLine } from './crawl/index.js';
+export type { LandmarksLine } from './align/index.js';
+// metrics (insightface's verification protocol) over scored pairs
+export { kFoldAccuracy, tarAtFars, rocCurve, rocAuc, equalErrorRate, type ScoredPairs } from './benchmark/metrics.js';
+// refusals: every bad input is an InputError naming file, record, field or option
+export { InputError } from './util/errors.js';
+export { VERSION } from './version.js';

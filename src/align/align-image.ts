@@ -21,7 +21,7 @@ export interface AlignTask {
   rectangle?: Box;
   override?: LandmarkOverride;
   ffhqSize: number;
-  /** ffhqSize * 4 (published) or ffhqSize (--ffhq-fast). */
+  /** ffhqSize * 4 (published) or ffhqSize (ffhqFast). */
   ffhqTransformSize: number;
   mtcnnSize: number;
   /** MTCNN's detection size, minimum face and thresholds (unused by the SSD detector). */

@@ -159,7 +159,7 @@ export const SINGLE_SAMPLE_SPACING = 0.1;
  * How densely step 6 evaluates the transform square: transformSize / outputSize samples per output
  * pixel and axis is the procedure itself; where the (shrunk) quad is small, the bilinear surface is
  * smooth at that scale and fewer samples, at most SAMPLE_SPACING source pixels apart, give the same
- * Lanczos average to about a grey level (one sample: the --ffhq-fast transform).
+ * Lanczos average to about a grey level (one sample: the ffhqFast transform).
  */
 export function ffhqSamples(qsize: number, outputSize: number, transformSize: number): number {
   const factor = transformSize / outputSize;

@@ -7,7 +7,8 @@ import type { EcafRecord } from '../dataset/record.js';
 import { prepareLogFile, readStageStates } from '../distribute/logs.js';
 import { inShard, type Shard } from '../distribute/shard.js';
 import { cleanTempFiles } from '../util/atomic.js';
-import { UsageError } from '../util/errors.js';
+import type { StageResult } from '../stage.js';
+import { checkInt, checkNumber, InputError } from '../util/errors.js';
 import { JsonlAppender } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { formatDuration, Progress } from '../util/progress.js';
@@ -45,7 +46,7 @@ export interface AlignOptions {
   retryFailed?: boolean;
   /** Go on with the valid records of a data.json with invalid ones. */
   skipInvalid?: boolean;
-  /** `--ffhq-fast`: transform straight at the output size, skipping FFHQ's 4x step. */
+  /** Transform straight at the output size, skipping FFHQ's 4x step (faster, not the published procedure). */
   ffhqFast?: boolean;
   /** Face detector (default mtcnn, ECAF's own). */
   detector?: DetectorName;
@@ -62,9 +63,17 @@ export interface AlignOptions {
   shard?: Shard;
 }
 
-export interface AlignSummary {
+/**
+ * What became of each record in a run: aligned `ok` now, `no_face`, `decode_error` or
+ * `missing_image` now, `already_done` earlier, an earlier failure kept (`kept_failure`), or
+ * `dropped` by an interrupt before its turn (the next run does it).
+ */
+export type AlignOutcomeCode = AlignStatus | 'already_done' | 'kept_failure' | 'dropped';
+
+export interface AlignSummary extends StageResult<AlignOutcomeCode> {
+  stage: 'align';
   root: string;
-  /** Valid records of data.json (and how many invalid ones --skip-invalid left out). */
+  /** Valid records of data.json (and how many invalid ones skipInvalid left out). */
   records: number;
   invalidRecords: number;
   /** State of every record after this run, by status. */
@@ -72,7 +81,7 @@ export interface AlignSummary {
   /** Photos aligned in this run, and ids skipped because they were already aligned. */
   alignedNow: number;
   alreadyDone: number;
-  /** no_face and decode_error results of earlier runs kept because nothing changed (--retry-failed redoes them). */
+  /** no_face and decode_error results of earlier runs kept because nothing changed (retryFailed redoes them). */
   keptFailures: number;
   /** Photos sent to the detector/warps in this run (all outcomes). */
   processed: number;
@@ -81,9 +90,9 @@ export interface AlignSummary {
   /** Faces the detector found in the photos processed now. */
   facesFound: number;
   detector: DetectorName;
-  /** Lines another detector made, kept as they are (--redetect redoes them), by that detector. */
+  /** Lines another detector made, kept as they are (redetect redoes them), by that detector. */
   keptOtherDetector: Partial<Record<DetectorName, number>>;
-  /** Lines another detector made, redone now because of --redetect. */
+  /** Lines another detector made, redone now because of redetect. */
   redetected: number;
   /** ok records by the detector of their line (override lines count under none). */
   detectors: Partial<Record<DetectorName, number>>;
@@ -152,11 +161,11 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const mtcnnSize = options.mtcnnSize ?? 112;
   const workers = options.workers ?? os.availableParallelism();
   const ffhqFast = options.ffhqFast ?? false;
-  for (const [name, v, min] of [['ffhq-size', ffhqSize, 16], ['mtcnn-size', mtcnnSize, 16], ['workers', workers, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-  }
+  checkInt('ffhqSize', ffhqSize, 16, 8192);
+  checkInt('mtcnnSize', mtcnnSize, 16, 4096);
+  checkInt('workers', workers, 1, 256);
   const detector = options.detector ?? 'mtcnn';
-  if (!DETECTORS.includes(detector)) throw new UsageError(`--detector must be one of ${DETECTORS.join(', ')}, got ${String(detector)}`);
+  if (!DETECTORS.includes(detector)) throw new InputError({ option: 'detector', expected: `one of ${DETECTORS.join(', ')}`, actual: detector });
   const detection: MtcnnSettings = { ...MTCNN_SETTINGS, ...options.mtcnn };
   checkMtcnnSettings(detection);
   const layout = datasetLayout(options.root);
@@ -179,6 +188,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const photoKeys = new Map<string, string>();
   let alreadyDone = 0;
   let keptFailures = 0;
+  let missingNow = 0;
   let redetected = 0;
   const keptOtherDetector: Partial<Record<DetectorName, number>> = {};
   for (const rec of records) {
@@ -200,6 +210,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     if (typeof file !== 'string') {
       const line: LandmarksLine = { id: rec.id, status: 'missing_image', source: override ? 'override' : 'detector', error: file.error, time: new Date().toISOString() };
       state.set(rec.id, line);
+      missingNow++;
       if (options.force || prev?.status !== 'missing_image' || prev.error !== line.error) newLines.push(line);
       continue;
     }
@@ -298,7 +309,20 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     else missingImages.push({ id: rec.id, error: line.error ?? '' });
   }
   const ids = new Set(loaded.records.map((r) => r.id));
+  const wallSeconds = (Date.now() - start) / 1000;
   return {
+    stage: 'align',
+    interrupted: Boolean(options.signal?.aborted) && processed < tasks.length,
+    outcomes: {
+      ok: tally.ok,
+      no_face: tally.no_face,
+      decode_error: tally.failed,
+      missing_image: missingNow,
+      already_done: alreadyDone,
+      kept_failure: keptFailures,
+      dropped: tasks.length - processed,
+    },
+    seconds: wallSeconds,
     root: layout.root,
     records: records.length,
     invalidRecords: dataSummary.invalidCount,
@@ -318,22 +342,21 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     missingImages,
     unusedOverrides: [...overrides.keys()].filter((id) => !ids.has(id)),
     workers: poolSize,
-    wallSeconds: (Date.now() - start) / 1000,
+    wallSeconds,
     startupSeconds,
     timings,
-    interrupted: Boolean(options.signal?.aborted) && processed < tasks.length,
     overrideFile: layout.landmarksOverride,
     landmarksFile,
   };
 }
 
 /** MTCNN settings a run accepts (the CLI names the flags). */
+/** MTCNN's settings within their limits; InputError naming the option (`mtcnn.minFace`, `mtcnn.thresholds.0`) otherwise. */
 function checkMtcnnSettings(m: MtcnnSettings): void {
-  if (!Number.isInteger(m.detectSize) || m.detectSize < 48) throw new UsageError(`--detect-size must be an integer >= 48, got ${m.detectSize}`);
-  if (!(m.minFace >= 12)) throw new UsageError(`--min-face must be a number >= 12 (P-Net's window), got ${m.minFace}`);
-  m.thresholds.forEach((t, i) => {
-    if (!(t >= 0 && t < 1)) throw new UsageError(`--${['pnet', 'rnet', 'onet'][i]}-threshold must be in [0, 1), got ${t}`);
-  });
+  checkInt('mtcnn.detectSize', m.detectSize, 48, 16384);
+  // 12 px is P-Net's window: no smaller face can be found
+  checkNumber('mtcnn.minFace', m.minFace, 12);
+  m.thresholds.forEach((t, i) => checkNumber(`mtcnn.thresholds.${i}`, t, 0, 0.999999));
 }
 
 /** Already done: ok with the same sizes, both files there, and landmarks from the override exactly when there is one. */
@@ -367,7 +390,7 @@ export function formatAlignSummary(s: AlignSummary): string {
   ];
   const kept = DETECTORS.filter((d) => s.keptOtherDetector[d]);
   if (kept.length) {
-    lines.push(`  kept ${kept.map((d) => `${s.keptOtherDetector[d]} line${s.keptOtherDetector[d] === 1 ? '' : 's'} of detector ${d}`).join(', ')} as they were (--redetect finds those faces again with ${s.detector})`);
+    lines.push(`  kept ${kept.map((d) => `${s.keptOtherDetector[d]} line${s.keptOtherDetector[d] === 1 ? '' : 's'} of detector ${d}`).join(', ')} as they were`);
   }
   if (s.redetected) lines.push(`  redetected ${s.redetected} id${s.redetected === 1 ? '' : 's'} that another detector had done, with ${s.detector}`);
   if (s.processed > 0) {
@@ -380,7 +403,7 @@ export function formatAlignSummary(s: AlignSummary): string {
     );
   }
   if (s.keptFailures > 0) {
-    lines.push(`  ${s.keptFailures} no_face/decode_error result${s.keptFailures === 1 ? '' : 's'} of earlier runs kept: photo and face rectangle unchanged (--retry-failed tries them again)`);
+    lines.push(`  ${s.keptFailures} no_face/decode_error result${s.keptFailures === 1 ? '' : 's'} of earlier runs kept: photo and face rectangle unchanged`);
   }
   if (s.noFace.length) lines.push(`  no face found (${s.noFace.length}): ${list(s.noFace)}`);
   if (s.decodeErrors.length) lines.push(`  decode errors (${s.decodeErrors.length}): ${list(s.decodeErrors.map((e) => `${e.id} (${e.error})`), 10)}`);

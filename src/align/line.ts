@@ -27,12 +27,12 @@ export interface LandmarksLine {
   /** Output sizes of an ok line, so a run with other sizes redoes it. */
   ffhq_size?: number;
   mtcnn_size?: number;
-  /** FFHQ made without the 4x transform (--ffhq-fast). */
+  /** FFHQ made without the 4x transform (ffhqFast). */
   ffhq_fast?: boolean;
   /**
    * On no_face and decode_error lines: the photo's size and modification time and the record's
    * face rectangle (`<bytes>:<mtime ms>[:<left>,<top>,<width>,<height>]`), so a rerun tries the
-   * photo again only when one of them changed (or with --retry-failed).
+   * photo again only when one of them changed (or with retryFailed).
    */
   photo_key?: string;
   time: string;

@@ -6,7 +6,7 @@ import { contiguousFolds, DEFAULT_FOLDS } from '../pairs/read.js';
 import { UsageError } from '../util/errors.js';
 import { parseBinSet } from './bin-pickle.js';
 
-/** A `.bin` pair set: what `ecaf benchmark --pairs X.bin` scores without a dataset root. */
+/** A `.bin` pair set: what the benchmark scores from the file alone, without a dataset root. */
 export interface BinPairSet {
   list: PairList;
   /** Image k of the file under the name its pairs use (`<stem>#k`), with its encoded bytes. */

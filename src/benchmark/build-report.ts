@@ -1,7 +1,7 @@
 import { idOfImageName } from '../dataset/names.js';
 import type { EcafRecord } from '../dataset/record.js';
 import type { PairList } from '../pairs/pair-list.js';
-import { UsageError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { ageGapResults } from './age-gap.js';
 import type { AgeSample } from './age-metrics.js';
@@ -38,13 +38,16 @@ export interface ReportInput {
 /**
  * One pair file's report and scores.csv rows (pure): verification on the pairs whose two
  * images were embedded, per age gap when data.json gives ages, and identification for the
- * children protocol. Throws UsageError when no pair can be scored.
+ * children protocol. Throws InputError when no pair can be scored.
  */
 export function buildReport(i: ReportInput): { report: BenchmarkReport; rows: ScoreRow[]; ages: AgeSample[] } {
   const { list } = i.file;
   const s = scorePairs(list, i.embeddings, i.records);
   if (s.rows.length === 0) {
-    throw new UsageError(`${list.file}: none of its ${list.pairs.length} pairs has both images under ${i.imagesDir} (first missing: ${[...s.missing][0] ?? '?'}); run ecaf align, or pick --images`);
+    throw new InputError(
+      { file: list.file, expected: `pairs with both images under ${i.imagesDir}`, found: `none of its ${list.pairs.length} (first missing: ${[...s.missing][0] ?? '?'})` },
+      ['run:align', 'images'],
+    );
   }
   const acc = kFoldAccuracy(s.pairs);
   const tars = tarAtFars(s.pairs, FAR_TARGETS);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { InterruptedError, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { EmbeddingCache, imageKey, type ComputedSpeed } from './cache.js';
 import type { Embedder, Preprocessing } from './embedder.js';
@@ -30,6 +30,10 @@ export interface EmbedStats {
   /** Images this run embedded; the rest came from the cache. */
   embedded: number;
   fromCache: number;
+  /** Image files not found (the pairs naming them are skipped). */
+  missing: number;
+  /** Images left to embed when the signal stopped the run (the next run embeds them). */
+  dropped: number;
   seconds: number;
   /** Of `seconds`, the time spent waiting for the model. */
   modelSeconds: number;
@@ -46,13 +50,15 @@ export interface Embeddings {
   /** Position of each image name in `images`. */
   index: ReadonlyMap<string, number>;
   dim: number;
-  /** Unit embedding of each image; undefined where its file is missing. */
+  /** Unit embedding of each image; undefined where its file is missing (or, interrupted, not embedded). */
   vectors: (Float32Array | undefined)[];
   /** The model's estimates of each image (estimates.ts rows), when it estimates and they were asked for. */
   estimates?: (Float32Array | undefined)[];
   stats: EmbedStats;
   /** The cache folder of this model setting (absent for embeddings made without a cache). */
   cacheDir?: string;
+  /** Stopped by the signal before every image was embedded: what was done is cached. */
+  interrupted: boolean;
 }
 
 const DEFAULT_BATCH = 32;
@@ -72,8 +78,8 @@ export function embeddingOf(e: Embeddings, name: string): Float32Array | undefin
 /**
  * Unit embeddings of `images`: cached ones read back, the rest decoded and preprocessed once,
  * run in batches (the next batch decodes while the model runs), combined with their mirror
- * images, and cached as they finish. Throws InterruptedError when `signal` stops it (what is
- * done stays cached) and UsageError for an image that does not decode.
+ * images, and cached as they finish. Stopped by `signal`, it says `interrupted` (what is done
+ * stays cached); UsageError for an image that does not decode.
  */
 export async function embedImages(embedder: Embedder, images: readonly ImageToEmbed[], o: EmbedOptions): Promise<Embeddings> {
   const cache = await EmbeddingCache.open(o.cacheRoot, {
@@ -95,8 +101,9 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
   const estimates = estimateCache ? new Array<Float32Array | undefined>(images.length).fill(undefined) : undefined;
   const todo: Todo[] = [];
   let fromCache = 0;
+  let missing = 0;
   keys.forEach((key, at) => {
-    if (key === undefined) return; // missing: the pairs using it are skipped and counted
+    if (key === undefined) return void missing++; // missing: the pairs using it are skipped and counted
     const hit = cache.get(key);
     const estimate = estimateCache?.get(key);
     if (hit) vectors[at] = hit;
@@ -106,20 +113,20 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
   });
   const start = performance.now();
   const run = await runBatches(embedder, images, todo, { vectors, estimates }, { cache, estimateCache }, o);
-  if (run.done < todo.length) throw new InterruptedError(`interrupted after ${run.done} of ${todo.length} images; their embeddings are cached, rerun to go on`);
   return {
     images,
     index: new Map(images.map((im, i) => [im.name, i])),
     dim: embedder.dim,
     vectors,
     ...(estimates ? { estimates } : {}),
-    stats: await speedStats(cache, todo.length, fromCache, (performance.now() - start) / 1000, run.modelSeconds),
+    stats: { ...(await speedStats(cache, run.done, fromCache, (performance.now() - start) / 1000, run.modelSeconds)), missing, dropped: todo.length - run.done },
     cacheDir: cache.dir,
+    interrupted: run.done < todo.length,
   };
 }
 
 /** This run's speed; recorded in the cache when it computed images, read back from it when it computed none. */
-async function speedStats(cache: EmbeddingCache, embedded: number, fromCache: number, seconds: number, modelSeconds: number): Promise<EmbedStats> {
+async function speedStats(cache: EmbeddingCache, embedded: number, fromCache: number, seconds: number, modelSeconds: number): Promise<Omit<EmbedStats, 'missing' | 'dropped'>> {
   if (embedded > 0) {
     await cache.recordSpeed({ embedded, seconds, modelSeconds, imagesPerSecond: embedded / seconds, date: new Date().toISOString() });
     return { embedded, fromCache, seconds, modelSeconds };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UsageError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { openBuiltinEmbedder } from './builtin-embedder.js';
 import type { Embedder } from './embedder.js';
 import { openOnnxEmbedder } from './onnx-embedder.js';
@@ -23,14 +23,17 @@ export const TORCH_EXTENSIONS = ['.pth', '.pt', '.tar'];
 
 function refuseOnnxFlags(opts: OpenEmbedderOptions, why: string): void {
   const given = (['size', 'mean', 'std', 'bgr'] as const).filter((k) => opts[k] !== undefined);
-  if (given.length) throw new UsageError(`--${given.join(', --')}: ${why}; these flags are for ONNX models`);
+  if (given.length) {
+    const [first, ...rest] = given.map((option) => ({ option, expected: `no value (${why}; only ONNX models take it)`, actual: opts[option] }));
+    throw new InputError(first!, [], rest);
+  }
 }
 
 /** `builtin`, a `.onnx` file, or a PyTorch checkpoint (`.pth`, `.pt`, `.tar`). */
 export async function openEmbedder(model: string, opts: OpenEmbedderOptions = {}): Promise<Embedder> {
   if (model === 'builtin') {
     refuseOnnxFlags(opts, 'the builtin model takes 150x150 RGB as face-api prepares it');
-    if (opts.device === 'cuda') throw new UsageError('--device cuda: the builtin model runs on the CPU only (tfjs WASM)');
+    if (opts.device === 'cuda') throw new InputError({ option: 'device', expected: 'cpu or auto (the builtin model runs on the CPU only, tfjs WASM)', actual: 'cuda' });
     return openBuiltinEmbedder();
   }
   const ext = path.extname(model).toLowerCase();
@@ -39,5 +42,5 @@ export async function openEmbedder(model: string, opts: OpenEmbedderOptions = {}
     refuseOnnxFlags(opts, 'MTLFace checkpoints take 112x112 RGB in [-1, 1]');
     return openTorchEmbedder(model, { device: opts.device, fp16: opts.fp16, batch: opts.batch, log: opts.log });
   }
-  throw new UsageError(`--model ${model}: expected "builtin", a .onnx file, or a PyTorch checkpoint (${TORCH_EXTENSIONS.join(' ')})`);
+  throw new InputError({ option: 'model', expected: `"builtin", a .onnx file, or a PyTorch checkpoint (${TORCH_EXTENSIONS.join(' ')})`, actual: model });
 }

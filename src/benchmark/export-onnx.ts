@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
-import { InterruptedError, UsageError } from '../util/errors.js';
+import { checkInt, InterruptedError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { fileSha256 } from '../util/hash.js';
 import { TORCH_PREPROCESSING } from './torch-embedder.js';
@@ -46,6 +46,7 @@ export interface ExportOnnxOptions {
 export async function exportOnnx(checkpoint: string, out: string, opts: ExportOnnxOptions = {}): Promise<ExportOnnxResult> {
   const src = path.resolve(checkpoint);
   const dest = path.resolve(out);
+  if (opts.opset !== undefined) checkInt('opset', opts.opset, 9, 21);
   if (!(await stat(src).catch(() => undefined))?.isFile()) throw new UsageError(`${checkpoint}: no such checkpoint file`);
   if (!dest.endsWith('.onnx')) throw new UsageError(`${out}: the output must be a .onnx file`);
   await mkdir(path.dirname(dest), { recursive: true });

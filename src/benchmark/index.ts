@@ -7,14 +7,15 @@ import { idOfImageName, type AlignedVariant } from '../dataset/names.js';
 import { inShard, shardTag, type Shard } from '../distribute/shard.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from '../pairs/age-class.js';
-import { readPairFile, readPairSidecar } from '../pairs/read.js';
-import { UsageError } from '../util/errors.js';
+import { checkFolds, readPairFile, readPairSidecar } from '../pairs/read.js';
+import type { StageResult } from '../stage.js';
+import { checkInt, InputError, InterruptedError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
 import { isBinSetFile, readBinSet } from './bin-set.js';
 import { buildReport } from './build-report.js';
-import { embedImages } from './embed-pipeline.js';
+import { embedImages, type EmbedStats } from './embed-pipeline.js';
 import { openEmbedder } from './embedders.js';
-import { writeLooReport, type LooReport } from './loo-report.js';
+import { formatLooSummary, writeLooReport, type LooReport } from './loo-report.js';
 import { leaveOneOutReport, planLeaveOneOut } from './loo-run.js';
 import { openOnnxBlockProduct } from './onnx-gemm.js';
 import { planBenchmark, type ImageToEmbed } from './plan.js';
@@ -62,7 +63,7 @@ export interface BenchmarkOptions {
   log?: (line: string) => void;
 }
 
-/** `ecaf benchmark --embed-only`: embed (this shard's share of) the images into the cache, score nothing. */
+/** An embed-only run: embed (this shard's share of) the images into the cache, score nothing. */
 export interface EmbedOnlyOptions extends Omit<BenchmarkOptions, 'out'> {
   /** Embed only the images of this shard's ids, into cache chunks named for the shard (docs/cluster.md). */
   shard?: Shard;
@@ -76,6 +77,8 @@ export interface EmbedOnlyResult {
   missing: number;
   seconds: number;
   cacheDir: string;
+  /** Stopped by the signal before every image was embedded: what was done is cached. */
+  interrupted: boolean;
 }
 
 export interface BenchmarkResult {
@@ -84,29 +87,53 @@ export interface BenchmarkResult {
   report: BenchmarkReport;
 }
 
-/** Score `o.model` on each pair file: one result (and one report folder) per file. */
-export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkResult[]> {
-  return (await runBenchmarkStage(o)).pairs;
+/** What became of each image the run needs: `embedded` now, read from the cache, its file `missing`, or `dropped` by an interrupt. */
+export type BenchmarkOutcomeCode = 'embedded' | 'cached' | 'missing' | 'dropped';
+
+/**
+ * Everything one `ecaf benchmark` run did, as a stage result (src/stage.ts) over its images: a
+ * report per pair file, and leave-one-out identification when asked (none when interrupted first).
+ */
+export interface BenchmarkRun extends StageResult<BenchmarkOutcomeCode> {
+  stage: 'benchmark';
+  results: BenchmarkResult[];
+  leaveOneOut?: { dir: string; report: LooReport };
 }
 
-/** Everything one `ecaf benchmark` run wrote: a report per pair file, and leave-one-out identification when asked. */
-export interface BenchmarkOutcome {
-  pairs: BenchmarkResult[];
-  leaveOneOut?: { dir: string; report: LooReport };
+/** The run's result from its embedding stats and what it wrote (pure). */
+export function summarizeBenchmark(stats: EmbedStats, written: Pick<BenchmarkRun, 'results' | 'leaveOneOut'>, interrupted: boolean, seconds: number): BenchmarkRun {
+  return {
+    stage: 'benchmark',
+    interrupted,
+    outcomes: { embedded: stats.embedded, cached: stats.fromCache, missing: stats.missing, dropped: stats.dropped },
+    seconds,
+    ...written,
+  };
+}
+
+/** Limits of the options, checked once, here. */
+function checkBenchmarkOptions(o: Omit<BenchmarkOptions, 'model'>): void {
+  if (o.batch !== undefined) checkInt('batch', o.batch, 1, 4096);
+  if (o.size !== undefined) checkInt('size', o.size, 16, 1024);
+  if (o.folds !== undefined) checkFolds('folds', o.folds);
 }
 
 /**
  * Score `o.model` on each pair file (text lists on the root's aligned images; insightface `.bin`
  * sets from the file alone, reports under `<root>/reports/<model>/<set>/`), and with
  * `identification: 'loo'` run leave-one-out identification over the root's aligned images;
- * every image embedded once.
+ * every image embedded once. Stopped by the signal, it says `interrupted` and writes no more
+ * reports; the embeddings done stay cached.
  */
-export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkOutcome> {
+export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
+  const started = performance.now();
   const { layout, variant, imagesDir, flip, loo, records, looImages, images, files } = await benchmarkInputs(o);
   const log = o.log ?? defaultLog;
   const embedder = await openFor(o, log);
   try {
     const embeddings = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, estimates: o.age });
+    const done = (written: Pick<BenchmarkRun, 'results' | 'leaveOneOut'>, interrupted: boolean) => summarizeBenchmark(embeddings.stats, written, interrupted, (performance.now() - started) / 1000);
+    if (embeddings.interrupted) return done({ results: [] }, true);
     const { embedded, fromCache } = embeddings.stats;
     if (fromCache > 0) log(embedded === 0 ? `every embedding (${fromCache}) found in the cache: nothing to embed` : `${fromCache} embeddings found in the cache, ${embedded} embedded now`);
     const modelName = reportModelName(o.model, flip, variant === 'ffhq');
@@ -121,7 +148,7 @@ export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkO
       await writeReportFiles(dir, report, rows, ages);
       pairs.push({ dir, report });
     }
-    if (!loo) return { pairs };
+    if (!loo) return done({ results: pairs }, false);
     const gemm = await openOnnxBlockProduct();
     try {
       const report = await leaveOneOutReport({
@@ -136,10 +163,14 @@ export async function runBenchmarkStage(o: BenchmarkOptions): Promise<BenchmarkO
         childMaxAge: o.childMaxAge ?? DEFAULT_CHILD_MAX_AGE,
         adultMinAge: o.adultMinAge ?? DEFAULT_ADULT_MIN_AGE,
         signal: o.signal,
+      }).catch((err: unknown) => {
+        if (err instanceof InterruptedError && o.signal?.aborted) return undefined;
+        throw err;
       });
+      if (!report) return done({ results: pairs }, true);
       const dir = path.join(layout.reports, modelName, 'leave-one-out');
       await writeLooReport(dir, report);
-      return { pairs, leaveOneOut: { dir, report } };
+      return done({ results: pairs, leaveOneOut: { dir, report } }, false);
     } finally {
       await gemm.close();
     }
@@ -157,19 +188,20 @@ export async function embedOnly(o: EmbedOnlyOptions): Promise<EmbedOnlyResult> {
     const cacheTag = o.shard ? `shard-${shardTag(o.shard)}` : undefined;
     const e = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, cacheTag, estimates: o.age });
     const found = e.vectors.filter((v) => v !== undefined).length;
-    return { images: images.length, embedded: e.stats.embedded, fromCache: e.stats.fromCache, missing: images.length - found, seconds: e.stats.seconds, cacheDir: e.cacheDir ?? layout.cache };
+    return { images: images.length, embedded: e.stats.embedded, fromCache: e.stats.fromCache, missing: images.length - found, seconds: e.stats.seconds, cacheDir: e.cacheDir ?? layout.cache, interrupted: e.interrupted };
   } finally {
     await embedder.close();
   }
 }
 
-/** What the CLI prints after --embed-only. */
+/** What the CLI prints after an embed-only run. */
 export function formatEmbedOnly(r: EmbedOnlyResult): string {
-  return `embed-only: ${r.images} images: ${r.embedded} embedded now, ${r.fromCache} already cached, ${r.missing} missing on disk (${r.seconds.toFixed(1)} s); cache ${r.cacheDir}`;
+  return `embed-only${r.interrupted ? ' interrupted' : ''}: ${r.images} images: ${r.embedded} embedded now, ${r.fromCache} already cached, ${r.missing} missing on disk (${r.seconds.toFixed(1)} s); cache ${r.cacheDir}${r.interrupted ? '; rerun to go on' : ''}`;
 }
 
 /** What both runs read first: the pair files (text lists and .bin sets), data.json's records, and every image to embed. */
 async function benchmarkInputs(o: Omit<BenchmarkOptions, 'model'>) {
+  checkBenchmarkOptions(o);
   const layout = datasetLayout(o.root);
   const variant: AlignedVariant = o.images === 'ffhq' ? 'ffhq' : 'mtcnn';
   const imagesDir = variant === 'ffhq' ? layout.ffhq : layout.mtcnn;
@@ -181,7 +213,7 @@ async function benchmarkInputs(o: Omit<BenchmarkOptions, 'model'>) {
   const binSets = await Promise.all(pairFiles.filter(isBinSetFile).map((f) => readBinSet(f, o.folds)));
   const inputs = await Promise.all(textFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
   const records = await loadRecords(layout.dataJson);
-  if (loo && records.size === 0) throw new UsageError(`--identification loo: no records in ${layout.dataJson} (it needs identities and aligned images)`);
+  if (loo && records.size === 0) throw new InputError({ option: 'identification', file: layout.dataJson, expected: 'records with identities and aligned images (leave-one-out needs them)', found: 'none' });
   const plan = planBenchmark(inputs, records, folder);
   const looImages = loo ? planLeaveOneOut(records, folder) : [];
   const images = uniqueImages([...plan.images, ...binSets.flatMap((b) => b.images.map((im) => ({ name: im.name, file: b.list.file, bytes: im.bytes }))), ...looImages]);
@@ -205,6 +237,18 @@ export function formatBenchmarkResult(r: BenchmarkResult): string {
   return formatReportSummary(r.report, r.dir);
 }
 
+/** What `ecaf benchmark` prints when done: each report's summary, and what an interrupt left. */
+export function formatBenchmarkRun(run: BenchmarkRun): string {
+  const lines = run.results.map((r) => `${formatBenchmarkResult(r)}\n`);
+  if (run.leaveOneOut) lines.push(`${formatLooSummary(run.leaveOneOut.report, run.leaveOneOut.dir)}\n`);
+  if (run.interrupted) {
+    const { embedded, dropped } = run.outcomes;
+    const what = dropped > 0 ? `after ${embedded} of ${embedded + dropped} images; their embeddings are cached` : 'while scoring; the embeddings are cached';
+    lines.push(`benchmark interrupted ${what}, rerun to go on (no ${run.results.length ? 'further ' : ''}report written)\n`);
+  }
+  return lines.join('');
+}
+
 async function defaultPairFiles(dir: string, optional: boolean): Promise<string[]> {
   let names: string[] = [];
   try {
@@ -213,7 +257,7 @@ async function defaultPairFiles(dir: string, optional: boolean): Promise<string[
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const files = names.filter((n) => n.endsWith('.txt')).sort().map((n) => path.join(dir, n));
-  if (!files.length && !optional) throw new UsageError(`no pair files in ${dir} (run ecaf pairs first, or name one with --pairs)`);
+  if (!files.length && !optional) throw new InputError({ file: dir, expected: 'pair files (*.txt)', found: 'none' }, ['run:pairs', 'pairs']);
   return files;
 }
 

@@ -1,4 +1,4 @@
-/** `--identification loo`: its report (identification.json, identification.md), apart from the pair files' report.json. */
+/** Leave-one-out identification: its report (identification.json, identification.md), apart from the pair files' report.json. */
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { LooResult } from './loo.js';

@@ -1,4 +1,4 @@
-/** `--identification loo` in the benchmark run: which images it needs, and its report from their embeddings. */
+/** Leave-one-out identification (`identification: 'loo'`) in the benchmark run: which images it needs, and its report from their embeddings. */
 import { alignedFileOfImage, idOfImageName, imageNameOf } from '../dataset/names.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { VERSION } from '../version.js';

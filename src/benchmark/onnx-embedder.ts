@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { UsageError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { AGE_GROUP_COUNT } from './age-metrics.js';
 import type { Embedder, FaceEstimates, FlipRule, Preprocessing } from './embedder.js';
 import { fileSha256 } from '../util/hash.js';
@@ -28,7 +28,7 @@ export const ONNX_CUDA_HELP =
   `onnxruntime-node's CUDA provider is not installed (${CUDA_PROVIDER_FILE} is missing). ` +
   'Install it with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js ' +
   '(it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from nuget.org; the machine needs CUDA 12 and cuDNN 9), ' +
-  'or run with --device cpu.';
+  'or run on the CPU (device cpu).';
 
 export const cudaProviderInstalled = (): boolean => existsSync(CUDA_PROVIDER_FILE);
 
@@ -89,7 +89,7 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
       note = `auto: the CUDA provider did not start (${(err as Error).message.split('\n')[0]}); running on CPU`;
     }
   } else if (device === 'auto') {
-    note = 'auto: onnxruntime-node has no CUDA provider installed here; running on CPU (--device cuda says how to install it)';
+    note = 'auto: onnxruntime-node has no CUDA provider installed here; running on CPU (asking for the cuda device says how to install it)';
   }
   session ??= await create(['cpu']);
   if (note) log(note);
@@ -103,7 +103,7 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
   const side = layout === 'nchw' ? shape[2] : shape[1];
   const fixedSide = typeof side === 'number' && side > 0 ? side : undefined;
   if (opts.size !== undefined && fixedSide !== undefined && opts.size !== fixedSide) {
-    throw new UsageError(`--size ${opts.size}: ${path.basename(file)} takes ${fixedSide}x${fixedSide} images (input "${meta.name}", shape [${shape.join(', ')}])`);
+    throw new InputError({ option: 'size', expected: `${fixedSide}: ${path.basename(file)} takes ${fixedSide}x${fixedSide} images (input "${meta.name}", shape [${shape.join(', ')}])`, actual: opts.size });
   }
   // flags first, then the export's sidecar, then the defaults (MTLFace/insightface input)
   const given = sidecar.preprocessing ?? {};

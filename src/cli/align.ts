@@ -1,8 +1,6 @@
 import os from 'node:os';
-import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, type DetectorName } from '../align/index.js';
-import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
-import { interruptSignal } from '../util/interrupt.js';
-import { intArg, numberArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
+import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, type AlignSummary, type DetectorName } from '../align/index.js';
+import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {
   root: string;
@@ -57,31 +55,31 @@ export const alignCommand: EcafCommand = {
       .example('ecaf align --root ecaf --shard 1/2 --workers 1', 'align half of the ids (one task of two; log in image_data/logs/landmarks.1-of-2.jsonl)')
       .example('ecaf align --root ecaf --force', 'redo every photo, also those already aligned (an edited landmarks-override.json needs no --force)'),
   handler: async (args: AlignArgs) => {
-    const { signal, dispose } = interruptSignal();
-    try {
-      const summary = await align({
-        root: args.root,
-        ffhqSize: intArg('ffhq-size', args.ffhqSize, 16, 8192),
-        mtcnnSize: intArg('mtcnn-size', args.mtcnnSize, 16, 4096),
-        workers: intArg('workers', args.workers, 1, 256),
-        force: args.force,
-        retryFailed: args.retryFailed,
-        skipInvalid: args.skipInvalid,
-        ffhqFast: args.ffhqFast,
-        detector: args.detector,
-        mtcnn: {
-          detectSize: intArg('detect-size', args.detectSize, 48, 16384),
-          minFace: numberArg('min-face', args.minFace, 12),
-          thresholds: [numberArg('pnet-threshold', args.pnetThreshold, 0, 0.999999), numberArg('rnet-threshold', args.rnetThreshold, 0, 0.999999), numberArg('onet-threshold', args.onetThreshold, 0, 0.999999)],
-        },
-        redetect: args.redetect,
-        shard: shardArg(args.shard),
-        signal,
-      });
-      process.stdout.write(formatAlignSummary(summary) + '\n');
-      return summary.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
-    } finally {
-      dispose();
-    }
+    const options = {
+      root: args.root,
+      ffhqSize: args.ffhqSize,
+      mtcnnSize: args.mtcnnSize,
+      workers: args.workers,
+      force: args.force,
+      retryFailed: args.retryFailed,
+      skipInvalid: args.skipInvalid,
+      ffhqFast: args.ffhqFast,
+      detector: args.detector,
+      mtcnn: { detectSize: args.detectSize, minFace: args.minFace, thresholds: [args.pnetThreshold, args.rnetThreshold, args.onetThreshold] as [number, number, number] },
+      redetect: args.redetect,
+      shard: shardArg(args.shard),
+    };
+    return runInterruptible(
+      (signal) => align({ ...options, signal }),
+      (summary) => process.stdout.write(`${formatAlignSummary(summary)}\n${alignHints(summary)}`),
+    );
   },
 };
+
+/** Which flags would redo what this run kept, a line each. */
+function alignHints(s: AlignSummary): string {
+  const hints: string[] = [];
+  if (s.keptFailures > 0) hints.push(`  --retry-failed tries the ${s.keptFailures} kept no_face/decode_error results again`);
+  if (Object.values(s.keptOtherDetector).some(Boolean)) hints.push(`  --redetect finds the faces of the kept lines of other detectors again with ${s.detector}`);
+  return hints.map((h) => `${h}\n`).join('');
+}

@@ -1,7 +1,6 @@
-import { embedOnly, formatBenchmarkResult, formatEmbedOnly, formatLooSummary, runBenchmarkStage } from '../benchmark/index.js';
-import { EXIT_OK, UsageError } from '../util/errors.js';
-import { interruptSignal } from '../util/interrupt.js';
-import { intArg, numberArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
+import { embedOnly, formatBenchmarkRun, formatEmbedOnly, runBenchmark } from '../benchmark/index.js';
+import { UsageError } from '../util/errors.js';
+import { numberArg, rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 /** "R,G,B" as three numbers (--mean, --std). */
 function triple(name: string, value: unknown, min: number): [number, number, number] | undefined {
@@ -65,37 +64,33 @@ export const benchmarkCommand: EcafCommand = {
   }) => {
     if (args.shard !== undefined && !args['embed-only']) throw new UsageError('--shard splits the embedding step only: add --embed-only (then a plain ecaf benchmark scores from the cache)');
     const shard = args['embed-only'] ? shardArg(args.shard) : undefined;
-    const { signal, dispose } = interruptSignal();
-    try {
-      const options = {
-        root: args.root,
-        model: args.model,
-        pairs: args.pairs,
-        device: args.device,
-        batch: args.batch === undefined ? undefined : intArg('batch', args.batch, 1, 4096),
-        images: args.images,
-        flip: args.flip,
-        out: args.out,
-        size: args.size === undefined ? undefined : intArg('size', args.size, 16, 1024),
-        mean: triple('mean', args.mean, Number.NEGATIVE_INFINITY),
-        std: triple('std', args.std, Number.MIN_VALUE),
-        bgr: args.bgr,
-        folds: args.folds === undefined ? undefined : intArg('folds', args.folds, 2, 100),
-        identification: args.identification,
-        fp16: args.fp16,
-        age: args.age,
-        signal,
-      };
-      if (args['embed-only']) {
-        process.stdout.write(`${formatEmbedOnly(await embedOnly({ ...options, shard }))}\n`);
-        return EXIT_OK;
-      }
-      const outcome = await runBenchmarkStage(options);
-      for (const r of outcome.pairs) process.stdout.write(`${formatBenchmarkResult(r)}\n`);
-      if (outcome.leaveOneOut) process.stdout.write(`${formatLooSummary(outcome.leaveOneOut.report, outcome.leaveOneOut.dir)}\n`);
-      return EXIT_OK;
-    } finally {
-      dispose();
+    const options = {
+      root: args.root,
+      model: args.model,
+      pairs: args.pairs,
+      device: args.device,
+      batch: args.batch,
+      images: args.images,
+      flip: args.flip,
+      out: args.out,
+      size: args.size,
+      mean: triple('mean', args.mean, Number.NEGATIVE_INFINITY),
+      std: triple('std', args.std, Number.MIN_VALUE),
+      bgr: args.bgr,
+      folds: args.folds,
+      identification: args.identification,
+      fp16: args.fp16,
+      age: args.age,
+    };
+    if (args['embed-only']) {
+      return runInterruptible(
+        (signal) => embedOnly({ ...options, shard, signal }),
+        (r) => process.stdout.write(`${formatEmbedOnly(r)}\n`),
+      );
     }
+    return runInterruptible(
+      (signal) => runBenchmark({ ...options, signal }),
+      (run) => process.stdout.write(formatBenchmarkRun(run)),
+    );
   },
 };

@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
 import { describeShard, resolveShard, type Shard } from '../distribute/shard.js';
-import { UsageError } from '../util/errors.js';
+import { EXIT_OK, UsageError } from '../util/errors.js';
+import { interruptExitCode, interruptSignal } from '../util/interrupt.js';
 
-/** One `ecaf` subcommand: its handler returns the exit code (0, 1, 2 or 130). */
+/** One `ecaf` subcommand: its handler returns the exit code (0, 1, 2, 130 or 143). */
 export interface EcafCommand {
   command: string | string[];
   describe: string;
@@ -54,4 +55,19 @@ export function shardArg(flag: string | undefined): Shard | undefined {
   const shard = resolveShard(flag);
   if (shard) process.stdout.write(`${describeShard(shard)}\n`);
   return shard;
+}
+
+/**
+ * Run a stage with SIGINT and SIGTERM as its abort signal; `report` prints its result (also an
+ * interrupted one). Exit 0, or 130 / 143 when a signal stopped it.
+ */
+export async function runInterruptible<R extends { interrupted: boolean }>(run: (signal: AbortSignal) => Promise<R>, report: (result: R) => void): Promise<number> {
+  const interrupt = interruptSignal();
+  try {
+    const result = await run(interrupt.signal);
+    report(result);
+    return result.interrupted ? interruptExitCode(interrupt.signal) : EXIT_OK;
+  } finally {
+    interrupt.dispose();
+  }
 }

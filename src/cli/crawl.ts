@@ -1,8 +1,6 @@
-import { crawl, CRAWL_DEFAULTS, formatCrawlSummary } from '../crawl/index.js';
+import { crawl, CRAWL_DEFAULTS, formatCrawlSummary, type CrawlSummary } from '../crawl/index.js';
 import { describeInvalid } from '../dataset/load.js';
-import { EXIT_INTERRUPTED, EXIT_OK } from '../util/errors.js';
-import { interruptSignal } from '../util/interrupt.js';
-import { intArg, numberArg, rootOption, shardArg, shardOption, type EcafCommand } from './command.js';
+import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface CrawlArgs {
   root: string;
@@ -47,11 +45,11 @@ export const crawlCommand: EcafCommand = {
     const options = {
       root: args.root,
       data: args.data,
-      concurrency: intArg('concurrency', args.concurrency, 1, 4096),
-      perHost: intArg('per-host', args['per-host'], 1, 4096),
-      retries: intArg('retries', args.retries, 0, 20),
-      timeoutS: numberArg('timeout', args.timeout, 0.1),
-      maxBytes: intArg('max-bytes', args['max-bytes'], 1),
+      concurrency: args.concurrency,
+      perHost: args['per-host'],
+      retries: args.retries,
+      timeoutS: args.timeout,
+      maxBytes: args['max-bytes'],
       allowPrivate: args['allow-private'],
       retryFailed: args['retry-failed'],
       ignoreRobotsTag: args['ignore-robots-tag'],
@@ -59,20 +57,25 @@ export const crawlCommand: EcafCommand = {
       progress: true,
       shard: shardArg(args.shard),
     };
-    const interrupt = interruptSignal();
-    try {
-      const result = await crawl({ ...options, signal: interrupt.signal });
-      const v = result.validation;
-      for (const w of v.warnings) process.stderr.write(`warning: ${w}\n`);
-      if (v.invalidCount > 0) {
-        const lines = describeInvalid(v).split('\n');
-        lines[0] = `${v.file}: ${v.invalidCount} of ${v.total} records break the rules and were left out (--skip-invalid):`;
-        process.stderr.write(`${lines.join('\n')}\n`);
-      }
-      process.stdout.write(`${formatCrawlSummary(result)}\n`);
-      return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
-    } finally {
-      interrupt.dispose();
-    }
+    return runInterruptible(
+      (signal) => crawl({ ...options, signal }),
+      (result) => {
+        const v = result.validation;
+        for (const w of v.warnings) process.stderr.write(`warning: ${w}\n`);
+        if (v.invalidCount > 0) process.stderr.write(`${describeInvalid(v).replace('(nothing was written)', 'and were left out (--skip-invalid)')}\n`);
+        process.stdout.write(`${formatCrawlSummary(result)}\n${crawlHints(result)}`);
+      },
+    );
   },
 };
+
+/** Which flags would change what this run kept or refused, a line each. */
+function crawlHints(s: CrawlSummary): string {
+  const hints: string[] = [];
+  if (s.keptFailed > 0) hints.push(`  --retry-failed requests the ${s.keptFailed} earlier failures again`);
+  if (s.byError.blocked_address || s.keptSkipped) hints.push('  --allow-private crawls hosts on private addresses (blocked_address)');
+  if (s.byError.robots_disallowed || s.keptSkipped) hints.push('  --ignore-robots-tag downloads images marked noai / noimageai (robots_disallowed)');
+  if (s.byError.too_large) hints.push('  --max-bytes raises the size limit (too_large)');
+  if (s.byError.timeout) hints.push('  --timeout gives slow hosts longer (timeout)');
+  return hints.map((h) => `${h}\n`).join('');
+}

@@ -20,6 +20,10 @@ export const demoCommand: EcafCommand = {
     const { signal, dispose } = interruptSignal();
     try {
       await runDemo({ out: args.out, workers, signal, progress: true });
+      process.stdout.write(
+        'Next, on real records: put a data.json in DIR/image_data/ and run ecaf crawl --root DIR, ecaf align --root DIR,\n' +
+          '  ecaf pairs --root DIR --protocol cross-age, ecaf benchmark --root DIR --model builtin (README.md).\n',
+      );
       return EXIT_OK;
     } finally {
       dispose();

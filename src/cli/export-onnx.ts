@@ -2,7 +2,7 @@ import { exportOnnx } from '../benchmark/export-onnx.js';
 import { formatBytes } from '../util/progress.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { EXIT_OK } from '../util/errors.js';
-import { intArg, type EcafCommand } from './command.js';
+import type { EcafCommand } from './command.js';
 
 export const exportOnnxCommand: EcafCommand = {
   command: 'export-onnx <checkpoint> <out>',
@@ -15,7 +15,7 @@ export const exportOnnxCommand: EcafCommand = {
       .example('ecaf export-onnx mtlface_checkpoint.tar mtlface.onnx', 'export the released model')
       .example('ecaf benchmark --model mtlface.onnx --pairs image_pairs/cross-age.txt', 'then score it without Python'),
   handler: async (args: { checkpoint: string; out: string; opset?: number }) => {
-    const opset = args.opset === undefined ? undefined : intArg('opset', args.opset, 9, 21);
+    const opset = args.opset === undefined ? undefined : Number(args.opset);
     const { signal, dispose } = interruptSignal();
     const start = Date.now();
     process.stderr.write(`exporting ${args.checkpoint} (loading and tracing take a few seconds per 100 MB)\n`);

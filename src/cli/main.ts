@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { VERSION } from '../version.js';
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, InterruptedError, UsageError } from '../util/errors.js';
+import { EXIT_FAILED, UsageError } from '../util/errors.js';
+import { exitCodeOf, renderError } from './render.js';
 import type { EcafCommand } from './command.js';
 import { validateCommand } from './validate.js';
 import { crawlCommand } from './crawl.js';
@@ -34,30 +35,27 @@ export async function main(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg}\n(ecaf --help, or ecaf <command> --help)`);
     });
+  // the running command's flags: an error names only remedies it has
+  let flags = new Set<string>();
   for (const c of COMMANDS) {
     cli.command(c.command, c.describe, c.builder, async (args) => {
+      // getOptions() is yargs' (untyped) view of the options the running command declared
+      flags = new Set(Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
       code = await c.handler(args);
     });
   }
   try {
     await cli.parseAsync();
   } catch (err) {
-    return reportError(err);
+    return reportError(err, flags);
   }
   return code;
 }
 
-function reportError(err: unknown): number {
-  if (err instanceof InterruptedError) {
-    process.stderr.write(`ecaf: ${err.message}\n`);
-    return EXIT_INTERRUPTED;
-  }
-  if (err instanceof UsageError) {
-    process.stderr.write(`ecaf: ${err.message}\n`);
-    return EXIT_BAD_INPUT;
-  }
+function reportError(err: unknown, flags: ReadonlySet<string>): number {
+  const code = exitCodeOf(err);
+  process.stderr.write(`ecaf: ${code === EXIT_FAILED ? 'error: ' : ''}${renderError(err, flags)}\n`);
   const e = err as Error;
-  process.stderr.write(`ecaf: error: ${e?.message ?? String(err)}\n`);
-  if (process.env.ECAF_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
-  return EXIT_FAILED;
+  if (code === EXIT_FAILED && process.env.ECAF_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return code;
 }

@@ -14,8 +14,8 @@ import {
   PROTOCOLS,
   type PairProtocol,
 } from '../pairs/index.js';
-import { EXIT_OK, UsageError } from '../util/errors.js';
-import { intArg, numberArg, rootOption, type EcafCommand } from './command.js';
+import { UsageError } from '../util/errors.js';
+import { rootOption, runInterruptible, type EcafCommand } from './command.js';
 
 /** `pairs check` found problems: main prints the message and exits 1 (the report is already on stdout). */
 class PairProblemsError extends Error {
@@ -35,9 +35,10 @@ const checkBuilder = (y: Argv<any>): Argv<any> =>
     .epilog('Exit codes: 0 valid, 1 problems found, 2 the file cannot be read as any supported format.');
 
 async function checkHandler(args: { file: string; root?: string; folds?: unknown }): Promise<void> {
-  const folds = args.folds === undefined ? undefined : intArg('folds', args.folds, 1);
+  const folds = args.folds === undefined ? undefined : Number(args.folds);
   const report = await checkPairFile(args.file, { root: args.root, folds });
   process.stdout.write(formatPairCheck(report));
+  if (report.identitySource === 'none') process.stderr.write('hint: --root reads the identities from data.json\n');
   if (report.problems.length > 0) throw new PairProblemsError(`${args.file}: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found`);
 }
 
@@ -92,22 +93,24 @@ export const pairsCommand: EcafCommand = {
       .example('ecaf pairs check ecaf/image_pairs/children.txt --root ecaf', 'check a list (exit 0 valid, 1 problems, 2 unreadable)'),
   handler: async (args: PairsArgs) => {
     if (!args.protocol) throw new UsageError('pairs: give --protocol cross-age|children (or `ecaf pairs check FILE`)');
-    const result = await makePairs({
+    const options = {
       root: args.root,
       protocol: args.protocol,
-      folds: intArg('folds', args.folds, 1, 1000),
-      perFold: intArg('per-fold', args.perFold, 1),
-      seed: intArg('seed', args.seed, 0, 0xffffffff),
-      minAgeGap: numberArg('min-age-gap', args.minAgeGap, 0),
-      childMaxAge: numberArg('child-max-age', args.childMaxAge, 0),
-      adultMinAge: numberArg('adult-min-age', args.adultMinAge, 0),
-      maxPerImage: intArg('max-per-image', args.maxPerImage, 1, 255),
+      folds: Number(args.folds),
+      perFold: Number(args.perFold),
+      seed: Number(args.seed),
+      minAgeGap: Number(args.minAgeGap),
+      childMaxAge: Number(args.childMaxAge),
+      adultMinAge: Number(args.adultMinAge),
+      maxPerImage: Number(args.maxPerImage),
       out: args.out,
       allowFewer: args.allowFewer,
       skipInvalid: args.skipInvalid,
       progress: true,
-    });
-    process.stdout.write(formatPairsSummary(result));
-    return EXIT_OK;
+    };
+    return runInterruptible(
+      (signal) => makePairs({ ...options, signal }),
+      (result) => process.stdout.write(formatPairsSummary(result).replace('fewer than asked:', 'fewer than asked (--allow-fewer):')),
+    );
   },
 };

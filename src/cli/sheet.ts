@@ -1,7 +1,7 @@
 import { drawContactSheet, formatSheetSummary, type SheetFilter } from '../sheet/index.js';
 import { EXIT_OK } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
-import { intArg, rootOption, type EcafCommand } from './command.js';
+import { rootOption, type EcafCommand } from './command.js';
 
 export const sheetCommand: EcafCommand = {
   command: 'sheet',
@@ -20,13 +20,11 @@ export const sheetCommand: EcafCommand = {
       .example('ecaf sheet --root ecaf --only failed --out no-face.png', 'only the ids align could not align, to fix by hand')
       .example('ecaf sheet --root ecaf --tile 160 --columns 4 --limit 40', 'bigger tiles, first 40 ids'),
   handler: async (args: { root: string; out?: string; tile: unknown; columns: unknown; limit: unknown; only: SheetFilter }) => {
-    const tile = intArg('tile', args.tile, 16, 1024);
-    const columns = intArg('columns', args.columns, 1, 100);
-    const limit = intArg('limit', args.limit, 1);
+    const [tile, columns, limit] = [args.tile, args.columns, args.limit].map(Number);
     const { signal, dispose } = interruptSignal();
     try {
       const result = await drawContactSheet({ root: args.root, out: args.out, tile, columns, limit, only: args.only, signal });
-      process.stdout.write(formatSheetSummary(result) + '\n');
+      process.stdout.write(formatSheetSummary(result).replace(/(showing the first .*)$/m, '$1 (--limit to draw more, --only failed for the failures)') + '\n');
       return EXIT_OK;
     } finally {
       dispose();

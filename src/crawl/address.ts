@@ -67,7 +67,7 @@ export function blockedAddressReason(ip: string): string | undefined {
 export class BlockedAddressError extends Error {
   readonly code = BLOCKED_ADDRESS;
   constructor(host: string, reason: string) {
-    super(`${host}: ${reason} (--allow-private allows it)`);
+    super(`${host}: ${reason}`);
   }
 }
 

@@ -10,17 +10,17 @@ import { robotsDisallow } from './robots.js';
 export const MAX_REDIRECTS = 5;
 /** Longest `Retry-After` honoured; a server asking for more gets its failure recorded instead. */
 export const MAX_RETRY_AFTER_MS = 60_000;
-/** Connect, headers and each body read must progress within this (or --timeout when shorter). */
+/** Connect, headers and each body read must progress within this (or the whole-request deadline when shorter). */
 export const STALL_MS = 10_000;
 
 export interface FetchOptions {
   dispatcher: Dispatcher;
-  /** Whole-request deadline of one attempt, redirects included (--timeout). */
+  /** Whole-request deadline of one attempt, redirects included. */
   timeoutMs: number;
   maxBytes: number;
   allowPrivate: boolean;
   ignoreRobotsTag: boolean;
-  /** Interrupt (SIGINT): aborts what is in flight. */
+  /** Interrupt (SIGINT, SIGTERM): aborts what is in flight. */
   signal?: AbortSignal;
 }
 
@@ -105,7 +105,7 @@ async function attempt(url: string, opts: FetchOptions, signal: AbortSignal): Pr
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     if (!opts.allowPrivate && net.isIP(host)) {
       const reason = blockedAddressReason(host);
-      if (reason) return fail('blocked_address', `${reason} (--allow-private allows it)`);
+      if (reason) return fail('blocked_address', reason);
     }
 
     let res: Dispatcher.ResponseData;
@@ -148,13 +148,13 @@ async function attempt(url: string, opts: FetchOptions, signal: AbortSignal): Pr
       const directive = robotsDisallow(res.headers['x-robots-tag']);
       if (directive) {
         discard(res.body);
-        return fail('robots_disallowed', `X-Robots-Tag: ${directive} (--ignore-robots-tag ignores it)`, { httpStatus: status });
+        return fail('robots_disallowed', `X-Robots-Tag: ${directive}`, { httpStatus: status });
       }
     }
     const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
     if (declared > opts.maxBytes) {
       discard(res.body);
-      return fail('too_large', `Content-Length ${declared} is over --max-bytes ${opts.maxBytes}`, { httpStatus: status });
+      return fail('too_large', `Content-Length ${declared} is over the limit of ${opts.maxBytes} bytes`, { httpStatus: status });
     }
 
     const hash = createHash('sha256');
@@ -165,7 +165,7 @@ async function attempt(url: string, opts: FetchOptions, signal: AbortSignal): Pr
         received += chunk.length;
         if (received > opts.maxBytes) {
           discard(res.body);
-          return fail('too_large', `body passed --max-bytes ${opts.maxBytes}`, { httpStatus: status });
+          return fail('too_large', `body passed the limit of ${opts.maxBytes} bytes`, { httpStatus: status });
         }
         hash.update(chunk);
         chunks.push(chunk);
@@ -231,7 +231,7 @@ function networkFailure(err: unknown, aborted: AbortSignal, opts: FetchOptions, 
   const out = (error: CrawlErrorCode, detail: string, retryable: boolean): Attempt => ({ ok: false, error, detail, finalUrl: url, retryable });
   if (codes.includes(BLOCKED_ADDRESS)) return out('blocked_address', message, false);
   if (opts.signal?.aborted) return out('timeout', 'interrupted', false);
-  if (aborted.aborted) return out('timeout', `no complete response within --timeout ${opts.timeoutMs / 1000} s`, true);
+  if (aborted.aborted) return out('timeout', `no complete response within ${opts.timeoutMs / 1000} s`, true);
   const timeoutCode = codes.find((c) => TIMEOUT_CODES.has(c));
   if (timeoutCode) return out('timeout', `${timeoutCode}: ${message}`, true);
   if (codes.includes('ECONNRESET') || codes.includes('EPIPE') || codes.includes('UND_ERR_SOCKET')) return out('reset', `${inBody ? 'connection lost mid-body' : 'connection lost'}: ${message}`, true);

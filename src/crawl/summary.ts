@@ -1,12 +1,22 @@
 import { formatBytes, formatDuration } from '../util/progress.js';
+import type { StageResult, Tally } from '../stage.js';
 import type { CrawlStatus } from './record.js';
 
+/**
+ * What became of one id in a run: fetched `ok`, `failed` or `skipped` (by a policy), an earlier
+ * download verified (`already_ok`), an earlier failure or skip kept, or `dropped` in flight by an
+ * interrupt (the next run does it).
+ */
+export type CrawlOutcomeCode = CrawlStatus | 'already_ok' | 'kept_failed' | 'kept_skipped' | 'dropped';
+export const CRAWL_OUTCOMES: readonly CrawlOutcomeCode[] = ['ok', 'failed', 'skipped', 'already_ok', 'kept_failed', 'kept_skipped', 'dropped'];
+
 /** What a crawl run did, and where the dataset stands after it. */
-export interface CrawlSummary {
+export interface CrawlSummary extends StageResult<CrawlOutcomeCode> {
+  stage: 'crawl';
   dataFile: string;
   /** Valid records in data.json. */
   records: number;
-  /** Records left out by --skip-invalid. */
+  /** Invalid records left out (skipInvalid). */
   invalid: number;
   /** Ids requested in this run (retries count once). */
   attempted: number;
@@ -18,7 +28,7 @@ export interface CrawlSummary {
   alreadyOk: number;
   /** Earlier downloads whose file was missing or altered, so fetched again. */
   refetched: number;
-  /** Earlier failures left as they are (--retry-failed retries them). */
+  /** Earlier failures left as they are (retryFailed retries them). */
   keptFailed: number;
   /** Earlier policy skips left as they are (blocked_address, robots_disallowed). */
   keptSkipped: number;
@@ -28,42 +38,36 @@ export interface CrawlSummary {
   imagesInRaw: number;
   /** Bytes downloaded and stored in this run. */
   bytes: number;
-  seconds: number;
   /** Images stored per second in this run. */
   imagesPerSecond: number;
-  /** Stopped by SIGINT: what was in flight was dropped and will be fetched by the next run. */
-  interrupted: boolean;
 }
 
-export function emptyCrawlSummary(dataFile: string): CrawlSummary {
+/** The summary of a run from its tally (pure). */
+export function summarizeCrawl(
+  t: Tally<CrawlOutcomeCode>,
+  data: { dataFile: string; records: number; invalid: number },
+  interrupted: boolean,
+  seconds: number,
+): CrawlSummary {
+  const c = t.counts;
   return {
-    dataFile,
-    records: 0,
-    invalid: 0,
-    attempted: 0,
-    byStatus: { ok: 0, failed: 0, skipped: 0 },
-    byError: {},
-    alreadyOk: 0,
-    refetched: 0,
-    keptFailed: 0,
-    keptSkipped: 0,
-    successRate: null,
-    imagesInRaw: 0,
-    bytes: 0,
-    seconds: 0,
-    imagesPerSecond: 0,
-    interrupted: false,
+    stage: 'crawl',
+    interrupted,
+    outcomes: { ...c },
+    seconds,
+    ...data,
+    attempted: c.ok + c.failed + c.skipped,
+    byStatus: { ok: c.ok, failed: c.failed, skipped: c.skipped },
+    byError: { ...t.errors },
+    alreadyOk: c.already_ok,
+    refetched: t.redone,
+    keptFailed: c.kept_failed,
+    keptSkipped: c.kept_skipped,
+    successRate: c.ok + c.failed > 0 ? c.ok / (c.ok + c.failed) : null,
+    imagesInRaw: c.already_ok + c.ok,
+    bytes: t.bytes,
+    imagesPerSecond: seconds > 0 ? c.ok / seconds : 0,
   };
-}
-
-/** Fill the derived fields once the run is over. */
-export function finishCrawlSummary(s: CrawlSummary, seconds: number): CrawlSummary {
-  const { ok, failed } = s.byStatus;
-  s.seconds = seconds;
-  s.successRate = ok + failed > 0 ? ok / (ok + failed) : null;
-  s.imagesInRaw = s.alreadyOk + ok;
-  s.imagesPerSecond = seconds > 0 ? ok / seconds : 0;
-  return s;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -80,7 +84,7 @@ export function formatCrawlSummary(s: CrawlSummary): string {
   const resumed = [
     s.alreadyOk && `${s.alreadyOk} already downloaded (sha256 checked)`,
     s.refetched && `${s.refetched} fetched again (file missing or altered)`,
-    s.keptFailed && `${s.keptFailed} earlier failures kept (--retry-failed retries them)`,
+    s.keptFailed && `${s.keptFailed} earlier failures kept`,
     s.keptSkipped && `${s.keptSkipped} earlier skips kept`,
   ].filter(Boolean);
   if (resumed.length > 0) lines.push(`  from earlier runs: ${resumed.join(', ')}`);
@@ -88,6 +92,7 @@ export function formatCrawlSummary(s: CrawlSummary): string {
     `  ${formatBytes(s.bytes)} in ${formatDuration(s.seconds)} (${s.imagesPerSecond.toFixed(1)} img/s, ${formatBytes(s.seconds > 0 ? s.bytes / s.seconds : 0)}/s)`,
     `  raw/ now holds ${s.imagesInRaw} of ${s.records} images (${pct(s.records ? s.imagesInRaw / s.records : 0)})`,
   );
+  if (s.outcomes.dropped) lines.push(`  ${s.outcomes.dropped} in flight dropped: the next run fetches them`);
   if (s.interrupted) lines.push('  rerun the same command to go on where it stopped');
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { UsageError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { streamTopLevel, JsonSyntaxError } from './json-stream.js';
 import { normalizeRecord } from './normalize.js';
 import { formatIssue, type EcafRecord, type RecordIssue } from './record.js';
@@ -28,21 +28,19 @@ export interface DataJsonSummary {
 /** The warning of a data.json that parses but holds no record. */
 export const noRecordsWarning = (file: string): string => `${file}: holds no records (an empty array or object): there is nothing to crawl, align or pair`;
 
-/** data.json breaks the rules: the CLI prints it and exits 2 before writing anything. */
-export class DataJsonError extends UsageError {
+/** data.json breaks the rules: refused (exit 2) before anything is written, every broken record listed. */
+export class DataJsonError extends InputError {
   override name = 'DataJsonError';
   constructor(readonly summary: DataJsonSummary) {
-    super(describeInvalid(summary));
+    super({ file: summary.file, expected: 'every record to follow the rules', found: `${summary.invalidCount} of ${summary.total} that break them` }, ['skipInvalid'], [], describeInvalid(summary));
   }
 }
 
+/** The invalid records of a data.json, a line each (the first 20): what a refusal and a skipInvalid run print. */
 export function describeInvalid(summary: DataJsonSummary): string {
   const shown = summary.issues.slice(0, MAX_PRINTED_ISSUES).map((i) => formatIssue(summary.file, i));
   const more = summary.invalidCount - Math.min(summary.invalidCount, shown.length);
-  const lines = [
-    `${summary.file}: ${summary.invalidCount} of ${summary.total} records break the rules (nothing was written; --skip-invalid goes on with the ${summary.valid} valid ones):`,
-    ...shown.map((l) => `  ${l}`),
-  ];
+  const lines = [`${summary.file}: ${summary.invalidCount} of ${summary.total} records break the rules (nothing was written):`, ...shown.map((l) => `  ${l}`)];
   if (more > 0) lines.push(`  ... and ${more} more`);
   return lines.join('\n');
 }
@@ -50,10 +48,10 @@ export function describeInvalid(summary: DataJsonSummary): string {
 async function ensureReadable(file: string): Promise<void> {
   try {
     const st = await fs.stat(file);
-    if (!st.isFile()) throw new UsageError(`${file}: not a file`);
+    if (!st.isFile()) throw new InputError({ file, expected: 'a file', found: 'something else (a folder?)' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UsageError(`${file}: not found (put the records in image_data/data.json under --root, or name the file with --data)`);
+      throw new InputError({ file, expected: 'a records file (image_data/data.json of the dataset root)', found: 'nothing there' }, ['data']);
     }
     throw err;
   }

@@ -7,7 +7,7 @@ import { datasetLayout } from '../dataset/layout.js';
 import { formatPairsSummary, makePairs, type PairsOptions, type PairsResult } from '../pairs/index.js';
 import { drawContactSheet, type ContactSheetResult } from '../sheet/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { InterruptedError, UsageError } from '../util/errors.js';
+import { InputError, InterruptedError } from '../util/errors.js';
 import { formatDuration } from '../util/progress.js';
 import { buildDemoSite, type DemoRecord } from './dataset.js';
 import { cachedDemoFaces, DEMO_PHOTOS } from './faces.js';
@@ -91,17 +91,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const address = previousPort === undefined ? '' : server.port === previousPort ? ' (same address as the last run: finished stages are reused)' : ` (port ${previousPort} is taken: new URLs, so crawl fetches again)`;
     log(`\n[2/6] data.json: ${records.length} records -> ${shown(layout.dataJson)}, served by ${server.url}${address}`);
 
-    log('\n[3/6] crawl (--allow-private: the demo server is on 127.0.0.1, which crawl refuses by default)');
+    log('\n[3/6] crawl (private addresses allowed: the demo server is on 127.0.0.1, which crawl refuses by default)');
     const crawled = await crawl({ root, allowPrivate: true, retries: 1, backoffMs: 100, progress, signal });
     log(indent(formatCrawlSummary(crawled)));
     stop('crawl');
 
-    log("\n[4/6] align (--ffhq-fast: FFHQ crops without the procedure's 4x supersampling, 16x cheaper; ecaf align keeps it by default)");
+    log("\n[4/6] align (fast FFHQ: crops without the procedure's 4x supersampling, 16x cheaper; ecaf align keeps it by default)");
     const aligned = await align({ root, workers: options.workers, ffhqFast: true, progress, signal });
     log(indent(formatAlignSummary(aligned)));
     stop('align');
 
-    log(`\n[5/6] pairs (parameters for a ${faces.length}-identity toy: 4 folds, --allow-fewer)`);
+    log(`\n[5/6] pairs (parameters for a ${faces.length}-identity toy: 4 folds, fewer pairs than asked allowed)`);
     const pairs: PairsResult[] = [];
     for (const p of DEMO_PAIRS) {
       const made = await makePairs({ root, ...p });
@@ -110,7 +110,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     }
 
     log('\n[6/6] benchmark (builtin model: face-api recognition net)');
-    const results = await runBenchmark({ root, model: 'builtin', pairs: pairs.map((p) => p.file), progress, signal, log: (line) => log(`  ${line}`) });
+    const { results } = await runBenchmark({ root, model: 'builtin', pairs: pairs.map((p) => p.file), progress, signal, log: (line) => log(`  ${line}`) });
     for (const r of results) log(indent(formatBenchmarkResult(r)));
     stop('benchmark');
 
@@ -131,8 +131,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         `  reports               ${results.map((r) => shown(r.dir)).join(', ')}`,
         '',
         MEANINGLESS,
-        'Next, on real records: put a data.json in DIR/image_data/ and run ecaf crawl --root DIR, ecaf align --root DIR,',
-        '  ecaf pairs --root DIR --protocol cross-age, ecaf benchmark --root DIR --model builtin (README.md).',
       ].join('\n'),
     );
     return { root, dataJson: layout.dataJson, identities: faces.length, records: records.length, crawl: crawled, align: aligned, pairs, benchmark: results, sheet, index, seconds: total };
@@ -155,7 +153,7 @@ async function demoPortOf(dataJson: string): Promise<number | undefined> {
   }
   const first = Array.isArray(records) ? records[0] : undefined;
   if (!first || typeof first.demo !== 'object' || typeof first.image_url !== 'string') {
-    throw new UsageError(`${dataJson} was not written by ecaf demo: choose another --out folder (the demo would overwrite it)`);
+    throw new InputError({ file: dataJson, expected: 'a data.json written by the demo (the demo overwrites it)', found: 'records of another origin' }, ['out']);
   }
   const port = Number(new URL(first.image_url).port);
   return Number.isInteger(port) && port > 0 ? port : undefined;

@@ -1,12 +1,12 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { readMergedJsonl } from '../distribute/logs.js';
-import { UsageError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { distFile } from '../util/paths.js';
 
 async function requireLandmarksLog(file: string): Promise<void> {
   await fs.access(file).catch(() => {
-    throw new UsageError(`${file}: not found: pairs name aligned images only (run \`ecaf align\` first)`);
+    throw new InputError({ file, expected: 'the log of aligned images (pairs name aligned images only)', found: 'nothing there' }, ['run:align']);
   });
 }
 
@@ -92,7 +92,7 @@ export async function readAlignedIds(files: string | readonly string[]): Promise
 
 /** Ids whose last line over several landmarks logs (a sharded align, docs/cluster.md) is ok, merged by time. */
 async function readMergedAlignedIds(files: readonly string[]): Promise<Set<string>> {
-  if (files.length === 0) throw new UsageError('image_data/landmarks.jsonl: not found: pairs name aligned images only (run `ecaf align` first)');
+  if (files.length === 0) throw new InputError({ file: 'image_data/landmarks.jsonl', expected: 'the log of aligned images (pairs name aligned images only)', found: 'nothing there' }, ['run:align']);
   const ok = new Set<string>();
   for await (const row of readMergedJsonl<{ id?: unknown; status?: unknown; time?: unknown }>(files)) {
     if (typeof row.id !== 'string') continue;

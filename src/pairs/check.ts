@@ -33,7 +33,7 @@ export interface PairCheckReport {
   images: number;
   /** The image in the most pairs, and how many. */
   busiestImage?: { image: string; pairs: number };
-  /** Where identities came from: the file's names (LFW, CALFW), data.json under --root, or nowhere. */
+  /** Where identities came from: the file's names (LFW, CALFW), data.json of the dataset root, or nowhere. */
   identitySource: 'file' | 'data.json' | 'none';
   duplicates: { count: number; examples: { line: number; firstLine: number; a: string; b: string }[] };
   selfPairs: { count: number; examples: { line: number; image: string }[] };
@@ -41,7 +41,7 @@ export interface PairCheckReport {
   overlaps: { count: number; examples: { identity: string; folds: number[] }[] };
   /** Positives naming two identities, negatives naming one (where identities are known). */
   labelConflicts: { count: number; examples: { line: number; a: string; b: string; same: boolean }[] };
-  /** With --root: images found in neither aligned folder. */
+  /** With a dataset root: images found in neither aligned folder. */
   missing?: { count: number; checked: number; examples: { line: number; image: string }[] };
   /** Each makes the file invalid (exit 1). */
   problems: string[];
@@ -149,7 +149,7 @@ export function checkPairList(list: PairList, opts: { identityOf?: (image: strin
   if (perFold.some((f) => f.positives + f.negatives === 0)) r.problems.push('some folds have no pairs');
   if (list.folds < 2) r.warnings.push(ONE_FOLD_WARNING);
   if (!r.balanced) r.warnings.push('unbalanced: folds differ in size, or hold unequal numbers of positives and negatives');
-  if (identitySource === 'none') r.warnings.push('identities unknown: overlap between folds not checked (give --root to read them from data.json)');
+  if (identitySource === 'none') r.warnings.push('identities unknown: overlap between folds not checked (a dataset root gives them, from data.json)');
   return r;
 }
 

@@ -46,8 +46,11 @@ export interface PairInputs {
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on invalid records unless skipInvalid. */
-export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean } = {}): Promise<PairInputs> {
+/**
+ * Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on
+ * invalid records unless skipInvalid; rejects with the signal's reason (an AbortError) when it aborts the reading.
+ */
+export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean; signal?: AbortSignal } = {}): Promise<PairInputs> {
   const layout = datasetLayout(root);
   // landmarks.jsonl is scanned on the other core while this thread streams data.json
   const aligned = await AlignedIdFilter.open(await stageLogFiles(layout, 'landmarks'), layout.landmarksLog);
@@ -63,6 +66,7 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
   let mbRead = 0;
   try {
     for await (const r of iterateDataJson(layout.dataJson, summary)) {
+      if (opts.signal?.aborted) break;
       // an identity's photos are usually listed together: skip the map lookup then
       let k = r.identity === lastIdentity ? lastK : identityIndex.get(r.identity);
       if (k === undefined) {
@@ -84,6 +88,7 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
       all.groups.push(r.group === 'child' ? GROUP_CHILD : r.group === 'adult' ? GROUP_ADULT : GROUP_NONE);
     }
     progress?.finish();
+    opts.signal?.throwIfAborted();
     if (summary.invalidCount > 0 && !opts.skipInvalid) throw new DataJsonError(summary);
   } catch (err) {
     await aligned.close();

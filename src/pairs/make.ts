@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
-import { UsageError } from '../util/errors.js';
+import { emptyTally, runStage, type Stage, type StageOutcome, type StageResult, type StageTask } from '../stage.js';
+import { checkInt, checkNumber, InputError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from './age-class.js';
 import { ONE_FOLD_WARNING } from './check.js';
@@ -10,7 +11,7 @@ import { assignFolds } from './folds.js';
 import { loadPairInputs, type PairInputs } from './inputs.js';
 import { Prng } from './prng.js';
 import type { FoldPairs, ProtocolPlan } from './protocol.js';
-import { DEFAULT_FOLDS, sidecarPath } from './read.js';
+import { checkFolds, DEFAULT_FOLDS, sidecarPath } from './read.js';
 import { PairState } from './select.js';
 import { pairStats, type PairStats } from './stats.js';
 import { formatPairList, writePairFiles } from './write.js';
@@ -42,6 +43,8 @@ export interface PairsOptions {
   skipInvalid?: boolean;
   /** Show reading progress on stderr (a redrawn line on a TTY, a line per tenth when piped). */
   progress?: boolean;
+  /** Stop (SIGINT, SIGTERM): nothing is written, the result says `interrupted`. */
+  signal?: AbortSignal;
 }
 
 /** The `.json` written beside the list: how it was made, so that a paper can cite it. */
@@ -64,20 +67,36 @@ export interface PairsSidecar extends PairStats {
   ageBinYears: number;
 }
 
-export interface PairsResult {
+/** What became of the list: `written` as asked, written with `fewer` pairs (allowFewer), or `dropped` by an interrupt. */
+export type PairsOutcomeCode = 'written' | 'fewer' | 'dropped';
+export const PAIRS_OUTCOMES: readonly PairsOutcomeCode[] = ['written', 'fewer', 'dropped'];
+
+export interface PairsResult extends StageResult<PairsOutcomeCode> {
+  stage: 'pairs';
   file: string;
   sidecar: string;
   protocol: PairProtocol;
   folds: number;
   perFold: number;
   pairs: number;
-  /** True when --allow-fewer wrote less than asked for. */
+  /** True when allowFewer wrote less than asked for. */
   fewer: boolean;
-  meta: PairsSidecar;
+  /** The sidecar written; undefined when interrupted before the draw. */
+  meta?: PairsSidecar;
   /** Seconds spent reading data.json and landmarks.jsonl, and drawing the pairs. */
   loadSeconds: number;
   drawSeconds: number;
 }
+
+/** The list to write: the stage's one task, named by its file. */
+export interface PairsTask extends StageTask {
+  text: string;
+  sidecar: string;
+  meta: PairsSidecar;
+  fewer: boolean;
+}
+
+export type PairsOutcome = StageOutcome<PairsOutcomeCode>;
 
 interface Resolved {
   protocol: PairProtocol;
@@ -90,27 +109,20 @@ interface Resolved {
   maxPerImage: number;
 }
 
-function checkInt(name: string, v: number, min: number, max: number): number {
-  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name} must be an integer in ${min}..${max}, got ${v}`);
-  return v;
-}
-
+/** The options with their defaults, each limit checked once, here. */
 function resolve(o: PairsOptions): Resolved {
-  if (!PROTOCOLS.includes(o.protocol)) throw new UsageError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(o.protocol)}`);
+  if (!PROTOCOLS.includes(o.protocol)) throw new InputError({ option: 'protocol', expected: `one of ${PROTOCOLS.join(', ')}`, actual: o.protocol });
   const r: Resolved = {
     protocol: o.protocol,
-    folds: checkInt('folds', o.folds ?? DEFAULT_FOLDS, 1, 1000),
-    perFold: checkInt('per-fold', o.perFold ?? DEFAULT_PER_FOLD, 1, 10_000_000),
+    folds: checkFolds('folds', o.folds ?? DEFAULT_FOLDS),
+    perFold: checkInt('perFold', o.perFold ?? DEFAULT_PER_FOLD, 1, 10_000_000),
     seed: checkInt('seed', o.seed ?? DEFAULT_SEED, 0, 0xffffffff),
-    minAgeGap: o.minAgeGap ?? DEFAULT_MIN_AGE_GAP,
-    childMaxAge: o.childMaxAge ?? DEFAULT_CHILD_MAX_AGE,
-    adultMinAge: o.adultMinAge ?? DEFAULT_ADULT_MIN_AGE,
-    maxPerImage: checkInt('max-per-image', o.maxPerImage ?? DEFAULT_MAX_PER_IMAGE, 1, 255),
+    minAgeGap: checkNumber('minAgeGap', o.minAgeGap ?? DEFAULT_MIN_AGE_GAP, 0),
+    childMaxAge: checkNumber('childMaxAge', o.childMaxAge ?? DEFAULT_CHILD_MAX_AGE, 0),
+    adultMinAge: checkNumber('adultMinAge', o.adultMinAge ?? DEFAULT_ADULT_MIN_AGE, 0),
+    maxPerImage: checkInt('maxPerImage', o.maxPerImage ?? DEFAULT_MAX_PER_IMAGE, 1, 255),
   };
-  for (const [name, v] of [['min-age-gap', r.minAgeGap], ['child-max-age', r.childMaxAge], ['adult-min-age', r.adultMinAge]] as const) {
-    if (!Number.isFinite(v) || v < 0) throw new UsageError(`${name} must be a number >= 0, got ${v}`);
-  }
-  if (r.childMaxAge >= r.adultMinAge) throw new UsageError(`child-max-age (${r.childMaxAge}) must be below adult-min-age (${r.adultMinAge})`);
+  if (r.childMaxAge >= r.adultMinAge) throw new InputError({ option: 'childMaxAge', expected: `an age below adultMinAge (${r.adultMinAge})`, actual: r.childMaxAge });
   return r;
 }
 
@@ -145,51 +157,50 @@ function protocolPlan(inp: PairInputs, r: Pick<Resolved, 'protocol' | 'minAgeGap
     : childrenPlan(inp, { childMaxAge: r.childMaxAge, adultMinAge: r.adultMinAge }, r.maxPerImage);
 }
 
-/**
- * `ecaf pairs`: draw a protocol's pair list from the aligned records of `root` and write it
- * with its sidecar. Throws UsageError (exit 2) when the data cannot fill the request, saying
- * what it allows; with allowFewer, writes that instead.
- */
-export async function makePairs(options: PairsOptions): Promise<PairsResult> {
-  const r = resolve(options);
-  const layout = datasetLayout(options.root);
-  const file = path.resolve(options.out ?? path.join(layout.pairs, `${r.protocol}.txt`));
-  if (file.toLowerCase().endsWith('.json')) throw new UsageError(`--out ${file}: the list cannot be a .json file (its sidecar is written beside it as .json)`);
-  const sidecar = sidecarPath(file);
+/** A drawn list, ready to write. */
+interface Draw {
+  folds: number;
+  res: FoldPairs[];
+  m: number;
+  usableImages: number;
+  usableIdentities: number;
+}
 
-  const t0 = performance.now();
-  const inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress });
-  const t1 = performance.now();
+/**
+ * The pairs of the request, or the most the data allows with allowFewer; InputError when the
+ * data cannot fill it, saying what it allows. Pure: the same inputs and options give the same pairs.
+ */
+function draw(inp: PairInputs, r: Resolved, allowFewer: boolean): Draw {
   const plan = protocolPlan(inp, r);
   const usableIdentities = plan.usable.reduce((n, u) => n + (u > 0 ? 1 : 0), 0);
   const usableImages = plan.usable.reduce((n, u) => n + u, 0);
-
-  let folds = r.folds;
-  let { res, m } = fill(inp, plan, folds, r.perFold, r);
-  if (m < r.perFold) {
-    // for the message: how many folds the full request fits in; for allowFewer: the most folds that all get pairs
-    let fullFolds = 0;
-    let some: { folds: number; res: FoldPairs[]; m: number } | undefined = m > 0 ? { folds, res, m } : undefined;
-    for (let k = folds - 1; k >= 1 && fullFolds === 0 && !(options.allowFewer && some); k--) {
-      const f = fill(inp, plan, k, r.perFold, r);
-      if (f.m >= r.perFold) fullFolds = k;
-      if (!some && f.m > 0) some = { folds: k, ...f };
-    }
-    if (!options.allowFewer || !some) {
-      const allows = m > 0 ? `${m} + ${m} per fold with ${nFolds(folds)} (${2 * m * folds} pairs)` : `no pairs in some of the ${nFolds(folds)}`;
-      const smaller = fullFolds > 0 ? `; ${r.perFold} + ${r.perFold} per fold fits in ${nFolds(fullFolds)}` : some && some.folds !== folds ? `; at most ${some.m} + ${some.m} per fold with ${nFolds(some.folds)}` : '';
-      throw new UsageError(
-        `${r.protocol}: not enough data for ${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative pairs): the data allows ${allows}${smaller} ` +
-          `(${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records). ` +
-          (some ? 'Lower --per-fold or --folds, or pass --allow-fewer to write what is possible.' : 'No pair can be drawn.'),
-      );
-    }
-    ({ folds, res, m } = some);
+  const folds = r.folds;
+  const { res, m } = fill(inp, plan, folds, r.perFold, r);
+  if (m >= r.perFold) return { folds, res, m, usableImages, usableIdentities };
+  // for the message: how many folds the full request fits in; for allowFewer: the most folds that all get pairs
+  let fullFolds = 0;
+  let some: { folds: number; res: FoldPairs[]; m: number } | undefined = m > 0 ? { folds, res, m } : undefined;
+  for (let k = folds - 1; k >= 1 && fullFolds === 0 && !(allowFewer && some); k--) {
+    const f = fill(inp, plan, k, r.perFold, r);
+    if (f.m >= r.perFold) fullFolds = k;
+    if (!some && f.m > 0) some = { folds: k, ...f };
   }
-  const t2 = performance.now();
+  if (allowFewer && some) return { ...some, usableImages, usableIdentities };
+  const allows = m > 0 ? `${m} + ${m} per fold with ${nFolds(folds)} (${2 * m * folds} pairs)` : `no pairs in some of the ${nFolds(folds)}`;
+  const smaller = fullFolds > 0 ? `; ${r.perFold} + ${r.perFold} per fold fits in ${nFolds(fullFolds)}` : some && some.folds !== folds ? `; at most ${some.m} + ${some.m} per fold with ${nFolds(some.folds)}` : '';
+  throw new InputError(
+    {
+      expected: `data for ${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative ${r.protocol} pairs)`,
+      found: `that the data allows ${allows}${smaller} (${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records)${some ? '' : '; no pair can be drawn'}`,
+    },
+    some ? ['perFold', 'folds', 'allowFewer'] : [],
+  );
+}
 
-  const stats = pairStats(inp, res);
-  const meta: PairsSidecar = {
+/** The sidecar of a drawn list (pure). */
+function sidecarOf(inp: PairInputs, r: Resolved, d: Draw, allowFewer: boolean): PairsSidecar {
+  const { folds, m } = d;
+  return {
     protocol: r.protocol,
     tool: 'ecaf',
     version: VERSION,
@@ -198,7 +209,7 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
       folds: r.folds,
       perFold: r.perFold,
       maxPerImage: r.maxPerImage,
-      allowFewer: Boolean(options.allowFewer),
+      allowFewer,
       ...(r.protocol === 'cross-age' ? { minAgeGap: r.minAgeGap } : { childMaxAge: r.childMaxAge, adultMinAge: r.adultMinAge }),
     },
     folds,
@@ -208,33 +219,102 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
     positives: m * folds,
     negatives: m * folds,
     imageNames: 'relative to image_data/img_mtcnn (<id>.jpg); img_ffhq holds <id>.png',
-    inputs: { records: inp.records, aligned: inp.aligned, usableImages, usableIdentities },
+    inputs: { records: inp.records, aligned: inp.aligned, usableImages: d.usableImages, usableIdentities: d.usableIdentities },
     ageBinYears: GAP_BIN_YEARS,
-    ...stats,
+    ...pairStats(inp, d.res),
   };
-  await writePairFiles(file, formatPairList(inp, res), sidecar, meta);
+}
+
+/** Where the list goes; InputError for a .json name (the sidecar's). */
+function listFile(options: PairsOptions, protocol: PairProtocol): string {
+  const file = path.resolve(options.out ?? path.join(datasetLayout(options.root).pairs, `${protocol}.txt`));
+  if (file.toLowerCase().endsWith('.json')) throw new InputError({ option: 'out', expected: 'a list file not named .json (its sidecar takes that name beside it)', actual: file });
+  return file;
+}
+
+/**
+ * Pairs as a stage (src/stage.ts) with one task, the list: `plan` draws it from the loaded
+ * inputs (pure), `run` writes it and its sidecar atomically unless interrupted first.
+ */
+export function pairsStage(options: PairsOptions, timing: { loadSeconds: number } = { loadSeconds: 0 }): Stage<PairInputs, PairsTask, PairsOutcomeCode, PairsOutcome, PairsResult> {
+  const r = resolve(options);
+  const file = listFile(options, r.protocol);
+  const allowFewer = Boolean(options.allowFewer);
+  let planned: PairsTask | undefined;
+  let drawSeconds = 0;
   return {
-    file,
-    sidecar,
-    protocol: r.protocol,
-    folds,
-    perFold: m,
-    pairs: meta.pairs,
-    fewer: m < r.perFold || folds < r.folds,
-    meta,
-    loadSeconds: (t1 - t0) / 1000,
-    drawSeconds: (t2 - t1) / 1000,
+    name: 'pairs',
+    codes: PAIRS_OUTCOMES,
+    plan(inp) {
+      const t = performance.now();
+      const d = draw(inp, r, allowFewer);
+      const meta = sidecarOf(inp, r, d, allowFewer);
+      drawSeconds = (performance.now() - t) / 1000;
+      planned = { id: file, text: formatPairList(inp, d.res), sidecar: sidecarPath(file), meta, fewer: d.m < r.perFold || d.folds < r.folds };
+      return [planned];
+    },
+    async run(tasks, { signal, sink }) {
+      for await (const task of tasks) {
+        if (signal?.aborted) {
+          sink({ id: task.id, code: 'dropped' });
+          continue;
+        }
+        await writePairFiles(task.id, task.text, task.sidecar, task.meta);
+        sink({ id: task.id, code: task.fewer ? 'fewer' : 'written' });
+      }
+    },
+    summarize(tally, interrupted, seconds) {
+      const meta = planned?.meta;
+      return {
+        stage: 'pairs',
+        interrupted,
+        outcomes: { ...tally.counts },
+        seconds: seconds + timing.loadSeconds,
+        file,
+        sidecar: sidecarPath(file),
+        protocol: r.protocol,
+        folds: meta?.folds ?? 0,
+        perFold: meta?.perFold ?? 0,
+        pairs: meta?.pairs ?? 0,
+        fewer: planned?.fewer ?? false,
+        meta,
+        loadSeconds: timing.loadSeconds,
+        drawSeconds,
+      };
+    },
   };
+}
+
+/**
+ * `ecaf pairs`: draw a protocol's pair list from the aligned records of `root` and write it
+ * with its sidecar. Throws InputError (exit 2) when the data cannot fill the request, saying
+ * what it allows; with allowFewer, writes that instead. Interrupted while reading, it writes nothing.
+ */
+export async function makePairs(options: PairsOptions): Promise<PairsResult> {
+  const timing = { loadSeconds: 0 };
+  const stage = pairsStage(options, timing);
+  const t0 = performance.now();
+  let inp: PairInputs;
+  try {
+    inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress, signal: options.signal });
+  } catch (err) {
+    // stopped while reading: nothing to draw, nothing written
+    if (options.signal?.aborted) return stage.summarize(emptyTally(PAIRS_OUTCOMES), true, (performance.now() - t0) / 1000);
+    throw err;
+  }
+  timing.loadSeconds = (performance.now() - t0) / 1000;
+  return runStage(stage, inp, { signal: options.signal });
 }
 
 /** What `ecaf pairs` prints when done. */
 export function formatPairsSummary(r: PairsResult): string {
   const m = r.meta;
+  if (r.interrupted || !m) return `pairs interrupted: ${r.file} not written; rerun the same command\n`;
   const lines = [
     `wrote ${r.file}: ${r.folds} folds x (${r.perFold} positive + ${r.perFold} negative) = ${r.pairs} pairs, ${m.identities} identities, ${m.images} images (${r.protocol}, seed ${m.seed})`,
     `sidecar: ${r.sidecar}`,
   ];
-  if (r.fewer) lines.push(`fewer than asked (--allow-fewer): asked ${m.parameters.folds} folds x (${m.parameters.perFold} + ${m.parameters.perFold})`);
+  if (r.fewer) lines.push(`fewer than asked: asked ${m.parameters.folds} folds x (${m.parameters.perFold} + ${m.parameters.perFold})`);
   if (r.folds < 2) lines.push(`warning: ${ONE_FOLD_WARNING}`);
   lines.push(`inputs: ${m.inputs.records} records, ${m.inputs.aligned} aligned, ${m.inputs.usableImages} usable images of ${m.inputs.usableIdentities} identities; read in ${r.loadSeconds.toFixed(2)} s, drawn in ${r.drawSeconds.toFixed(2)} s`);
   return lines.join('\n') + '\n';

@@ -1,21 +1,30 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { imageNameProblem } from '../dataset/names.js';
-import { UsageError } from '../util/errors.js';
+import { checkInt, InputError, type Remedy } from '../util/errors.js';
 import type { Pair, PairFileFormat, PairList } from './pair-list.js';
 
 /** Folds of a file that does not say (ecaf list without sidecar, CSV), as insightface does. */
 export const DEFAULT_FOLDS = 10;
 
+/** Folds a pair list may have: the one limit for reading, checking, drawing and scoring lists. */
+export const MAX_FOLDS = 1000;
+
+/** A fold count within 1..MAX_FOLDS; InputError naming `option` otherwise. */
+export function checkFolds(option: string, k: number): number {
+  return checkInt(option, k, 1, MAX_FOLDS);
+}
+
 /** A pair file that cannot be read as any supported format: names the file and the line. */
-export class PairFileError extends UsageError {
+export class PairFileError extends InputError {
   override name = 'PairFileError';
   constructor(
     readonly file: string,
     readonly line: number | undefined,
     readonly detail: string,
+    remedies: readonly Remedy[] = [],
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`);
+    super({ file, line, expected: 'a pair file of a supported format', found: detail }, remedies, [], `${file}${line !== undefined ? `:${line}` : ''}: ${detail}`);
   }
 }
 
@@ -94,9 +103,8 @@ export function contiguousFolds(n: number, k: number): number[] {
 }
 
 function foldCount(file: string, n: number, opts: ParseOptions): number {
-  const k = opts.folds ?? DEFAULT_FOLDS;
-  if (!Number.isInteger(k) || k < 1) throw new PairFileError(file, undefined, `the number of folds must be an integer >= 1, got ${k}`);
-  if (n < k) throw new PairFileError(file, undefined, `${n} pairs cannot form ${k} folds (use --folds)`);
+  const k = checkFolds('folds', opts.folds ?? DEFAULT_FOLDS);
+  if (n < k) throw new PairFileError(file, undefined, `${n} pairs cannot form ${k} folds`, ['folds']);
   return k;
 }
 

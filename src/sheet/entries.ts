@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { LandmarksLine } from '../align/line.js';
 import type { CrawlLine } from '../crawl/record.js';
 import { datasetLayout, ffhqFile, mtcnnFile } from '../dataset/layout.js';
-import { UsageError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { readStageStates, stageLogFiles } from '../distribute/logs.js';
 
 
@@ -26,7 +26,7 @@ export type SheetFilter = 'all' | 'ok' | 'failed';
 export async function readSheetEntries(root: string, only: SheetFilter = 'all'): Promise<SheetEntry[]> {
   const layout = datasetLayout(root);
   if ((await stageLogFiles(layout, 'landmarks')).length === 0) {
-    throw new UsageError(`${layout.landmarksLog}: not found (run ecaf align --root ${root} first)`);
+    throw new InputError({ file: layout.landmarksLog, expected: 'the log of aligned images', found: 'nothing there' }, ['run:align']);
   }
   const marks = await readStageStates<LandmarksLine>(layout, 'landmarks');
   const crawled = await readStageStates<CrawlLine>(layout, 'crawl');

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { datasetLayout } from '../dataset/layout.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { InterruptedError } from '../util/errors.js';
+import { checkInt, InterruptedError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
 import { readSheetEntries, type SheetEntry, type SheetFilter } from './entries.js';
 import { cellOrigin, fitLabel, sheetGeometry, TILE_GAP, xmlEscape, type SheetGeometry } from './layout.js';
@@ -49,9 +49,12 @@ const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 export async function drawContactSheet(options: ContactSheetOptions): Promise<ContactSheetResult> {
   const layout = datasetLayout(options.root);
   const file = path.resolve(options.out ?? path.join(layout.reports, DEFAULT_SHEET_NAME));
+  const tile = checkInt('tile', options.tile ?? 112, 16, 1024);
+  const columns = checkInt('columns', options.columns ?? 6, 1, 100);
+  const most = checkInt('limit', options.limit ?? 300, 1);
   const all = await readSheetEntries(layout.root, options.only ?? 'all');
-  const entries = all.slice(0, options.limit ?? 300);
-  const g = sheetGeometry(entries.length, options.tile ?? 112, options.columns ?? 6);
+  const entries = all.slice(0, most);
+  const g = sheetGeometry(entries.length, tile, columns);
 
   const canvas = Buffer.alloc(g.width * g.height * 3);
   for (let i = 0; i < canvas.length; i += 3) {
@@ -160,7 +163,7 @@ export function formatSheetSummary(r: ContactSheetResult): string {
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const lines = [`contact sheet: ${r.file} (${r.width}x${r.height}, ${r.shown} ids: ${counts || 'none'})`];
-  if (r.shown < r.total) lines.push(`  showing the first ${r.shown} of ${r.total} ids (--limit to draw more, --only failed for the failures)`);
+  if (r.shown < r.total) lines.push(`  showing the first ${r.shown} of ${r.total} ids`);
   if (!r.labelsDrawn) lines.push('  no font found: the ids are not written under the tiles (install one, e.g. apt-get install fonts-dejavu-core)');
   return lines.join('\n');
 }

@@ -85,7 +85,8 @@ describe('align run: statuses, bad input, resume, override', () => {
     expect(second).toMatchObject({ alreadyDone: 2, keptFailures: 5, alignedNow: 0, processed: 0 });
     expect(second.counts).toEqual(first.counts);
     expect(await countLines(dir)).toBe(before);
-    expect(formatAlignSummary(second)).toMatch(/5 no_face\/decode_error results of earlier runs kept: .*--retry-failed/);
+    expect(formatAlignSummary(second)).toMatch(/5 no_face\/decode_error results of earlier runs kept: photo and face rectangle unchanged$/m);
+    expect(second.outcomes).toEqual({ ok: 0, no_face: 0, decode_error: 0, missing_image: 2, already_done: 2, kept_failure: 5, dropped: 0 });
     // --retry-failed tries them all again; a replaced photo is tried again without it
     const retried = await align({ root: dir, workers: 1, ffhqSize: 128, retryFailed: true, progress: false });
     expect(retried).toMatchObject({ alreadyDone: 2, keptFailures: 0, processed: 5 });
@@ -120,7 +121,8 @@ describe('align run: statuses, bad input, resume, override', () => {
     await writeFile(log, JSON.stringify(legacy) + '\n');
     const kept = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false });
     expect(kept).toMatchObject({ detector: 'mtcnn', alreadyDone: 1, processed: 0, keptOtherDetector: { ssd: 1 }, detectors: { ssd: 1 } });
-    expect(formatAlignSummary(kept)).toMatch(/kept 1 line of detector ssd as they were \(--redetect finds those faces again with mtcnn\)/);
+    expect(formatAlignSummary(kept)).toMatch(/kept 1 line of detector ssd as they were$/m);
+    expect(kept).toMatchObject({ stage: 'align', interrupted: false, outcomes: { already_done: 1 } });
 
     const redone = await align({ root: dir, workers: 1, ffhqSize: 128, progress: false, redetect: true });
     expect(redone).toMatchObject({ redetected: 1, alignedNow: 1, keptOtherDetector: {}, detectors: { mtcnn: 1 } });
@@ -171,11 +173,14 @@ describe('ecaf align (CLI, built)', () => {
   });
 
   it('exits 2 on bad flags and on a missing data.json', () => {
-    expect(cli(['--workers', '0', '--root', dir]).status).toBe(2);
+    const workers = cli(['--workers', '0', '--root', dir]);
+    expect(workers.status).toBe(2);
+    expect(workers.stderr).toBe('ecaf: --workers: expected an integer in 1..256, got 0\n');
+    expect(cli(['--min-face', '8', '--root', dir]).stderr).toBe('ecaf: --min-face: expected a number >= 12, got 8\n');
     expect(cli(['--ffhq-size', 'big', '--root', dir]).status).toBe(2);
     const missing = cli(['--root', dir]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/data\.json: not found/);
+    expect(missing.stderr).toMatch(/data\.json: expected a records file \(image_data\/data\.json of the dataset root\), found nothing there\n/);
   });
 });
 

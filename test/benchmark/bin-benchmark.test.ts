@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { formatBenchmarkResult, runBenchmark, runBenchmarkStage } from '../../src/benchmark/index.js';
+import { formatBenchmarkResult, runBenchmark } from '../../src/benchmark/index.js';
 import { runEcaf } from '../helpers/cli.js';
 import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,12 +51,16 @@ withTorch('ecaf benchmark on insightface .bin sets', () => {
   afterAll(() => cleanup());
 
   it('scores every pickle variant exactly as the same JPEGs in a dataset root', async () => {
-    const [fromRoot] = await runBenchmark({ root: path.join(dir, 'root'), model, pairs: [path.join(dir, 'root', 'list.txt')], device: 'cpu', ...quiet });
+    const {
+      results: [fromRoot],
+    } = await runBenchmark({ root: path.join(dir, 'root'), model, pairs: [path.join(dir, 'root', 'list.txt')], device: 'cpu', ...quiet });
     const rootScores = (await fs.readFile(path.join(fromRoot!.dir, 'scores.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 4).join(','));
     expect(rootScores).toHaveLength(PAIRS);
     for (const variant of ['python2', 'protocol2', 'protocol4', 'protocol5']) {
       const work = path.join(dir, `run-${variant}`);
-      const [r] = await runBenchmark({ root: work, model, pairs: [bins[variant]!], device: 'cpu', ...quiet });
+      const {
+      results: [r],
+    } = await runBenchmark({ root: work, model, pairs: [bins[variant]!], device: 'cpu', ...quiet });
       expect(r!.dir).toBe(path.join(work, 'reports', 'tiny', path.basename(bins[variant]!, '.bin')));
       expect(r!.report.pairs).toMatchObject({ format: 'insightface-bin', folds: 10, total: PAIRS, scored: PAIRS });
       expect(r!.report.images.folder).toBe(bins[variant]);
@@ -69,7 +73,9 @@ withTorch('ecaf benchmark on insightface .bin sets', () => {
 
   it('one fold: accuracy not defined, said in report.json, report.md and the console line', async () => {
     const work = path.join(dir, 'one-fold');
-    const [r] = await runBenchmark({ root: work, model, pairs: [bins.protocol4!], folds: 1, device: 'cpu', ...quiet });
+    const {
+      results: [r],
+    } = await runBenchmark({ root: work, model, pairs: [bins.protocol4!], folds: 1, device: 'cpu', ...quiet });
     expect(r!.report.accuracy.undefinedReason).toMatch(/1 fold: .*no held-out threshold/);
     const json = JSON.parse(await fs.readFile(path.join(r!.dir, 'report.json'), 'utf8')) as { accuracy: { mean: unknown } };
     expect(json.accuracy.mean).toBeNull();
@@ -96,8 +102,8 @@ withTorch('ecaf benchmark on insightface .bin sets', () => {
   it('--identification loo over a dataset root writes identification.json and .md', async () => {
     const root = path.join(dir, 'ecaf');
     await makeRoot(root);
-    const out = await runBenchmarkStage({ root, model, device: 'cpu', identification: 'loo', ...quiet });
-    expect(out.pairs).toHaveLength(1); // children.txt is still scored
+    const out = await runBenchmark({ root, model, device: 'cpu', identification: 'loo', ...quiet });
+    expect(out.results).toHaveLength(1); // children.txt is still scored
     const l = out.leaveOneOut!;
     expect(l.dir).toBe(path.join(root, 'reports', 'tiny', 'leave-one-out'));
     // 16 photos of 4 people, 4 each: every photo a probe

@@ -14,7 +14,8 @@ const embeddings: Embeddings = {
   index: new Map(names.map((n, i) => [n, i])),
   dim: 2,
   vectors: names.map((n) => (vec[n] ? Float32Array.from(vec[n]) : undefined)), // C_1.jpg: no file
-  stats: { embedded: 3, fromCache: 1, seconds: 2, modelSeconds: 1 },
+  stats: { embedded: 3, fromCache: 1, missing: 1, dropped: 0, seconds: 2, modelSeconds: 1 },
+  interrupted: false,
 };
 const rec = (id: string, age: number): EcafRecord => ({ index: 0, id, imageUrl: `http://example.org/${id}.jpg`, identity: id.slice(0, 1), age });
 const records = new Map([rec('A_1', 5), rec('A_2', 30), rec('B_1', 10), rec('B_2', 12)].map((r) => [r.id, r]));
@@ -75,16 +76,16 @@ describe('buildReport: embeddings and pairs to a report, no I/O', () => {
   });
 
   it('leaves out the age-gap and identification sections when there are no ages or no children protocol; flip off has no rule', () => {
-    const { report } = buildReport({ ...input, records: new Map(), file: { list: file.list }, flip: false, embeddings: { ...embeddings, stats: { embedded: 0, fromCache: 4, seconds: 0, modelSeconds: 0 } } });
+    const { report } = buildReport({ ...input, records: new Map(), file: { list: file.list }, flip: false, embeddings: { ...embeddings, stats: { embedded: 0, fromCache: 4, missing: 1, dropped: 0, seconds: 0, modelSeconds: 0 } } });
     expect(report.ageGap).toBeNull();
     expect(report.identification).toBeNull();
     expect(report.flip).toEqual({ enabled: false, rule: null });
     expect(report.speed.imagesPerSecond).toBeNull();
   });
 
-  it('refuses a file none of whose pairs has both images (UsageError naming the file and a missing image)', () => {
+  it('refuses a file none of whose pairs has both images (InputError naming the file and a missing image)', () => {
     const only = { list: { ...file.list, pairs: [file.list.pairs[3]!] } };
     expect(() => buildReport({ ...input, file: only })).toThrow(UsageError);
-    expect(() => buildReport({ ...input, file: only })).toThrow(/^\/nowhere\/children\.txt: none of its 1 pairs has both images under \/nowhere\/img_mtcnn \(first missing: C_1\.jpg\)/);
+    expect(() => buildReport({ ...input, file: only })).toThrow('/nowhere/children.txt: expected pairs with both images under /nowhere/img_mtcnn, found none of its 1 (first missing: C_1.jpg)');
   });
 });

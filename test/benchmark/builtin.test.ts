@@ -41,7 +41,9 @@ maybe('builtin model on real faces: bbt crops (needs ECAF_SHARED_DATA)', () => {
       await fs.mkdir(path.join(dir, 'image_pairs'));
       await fs.writeFile(path.join(dir, 'image_pairs', 'bbt.txt'), bbtPairs(labels));
 
-      const [first] = await runBenchmark({ root: dir, model: 'builtin', progress: false, log: () => undefined });
+      const {
+        results: [first],
+      } = await runBenchmark({ root: dir, model: 'builtin', progress: false, log: () => undefined });
       const r = first!.report;
       expect(first!.dir).toBe(path.join(dir, 'reports', 'builtin', 'bbt'));
       expect(r.pairs).toMatchObject({ total: 780, scored: 780, positives: 80, negatives: 700, skippedMissingImages: 0, folds: 10 });
@@ -57,7 +59,9 @@ maybe('builtin model on real faces: bbt crops (needs ECAF_SHARED_DATA)', () => {
       expect(r.accuracy.mean).toBeGreaterThanOrEqual(0.9);
       expect(r.speed.embedded).toBe(40);
 
-      const [again] = await runBenchmark({ root: dir, model: 'builtin', progress: false, log: () => undefined });
+      const {
+        results: [again],
+      } = await runBenchmark({ root: dir, model: 'builtin', progress: false, log: () => undefined });
       expect(again!.report.speed).toMatchObject({ embedded: 0, fromCache: 40, imagesPerSecond: null });
       expect(again!.report.accuracy).toEqual(r.accuracy);
       process.stderr.write(`bbt builtin: accuracy ${r.accuracy.mean.toFixed(4)} ± ${r.accuracy.std.toFixed(4)}, AUC ${r.roc.auc.toFixed(4)}, same ${mean('1').toFixed(3)} vs different ${mean('-1').toFixed(3)}, ${r.speed.imagesPerSecond?.toFixed(1)} img/s\n`);

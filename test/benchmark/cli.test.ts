@@ -29,11 +29,11 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
     const root = path.join(dir, 'root');
     const model = path.join(dir, 'tiny.onnx');
     const cases: [string[], RegExp][] = [
-      [['benchmark', '--root', dir, '--model', model], /no pair files in/],
-      [['benchmark', '--root', root, '--model', 'net.h5'], /--model net.h5: expected "builtin"/],
+      [['benchmark', '--root', dir, '--model', model], /image_pairs: expected pair files \(\*\.txt\), found none \(run ecaf pairs first; --pairs names pair files\)/],
+      [['benchmark', '--root', root, '--model', 'net.h5'], /--model: expected "builtin", a \.onnx file, or a PyTorch checkpoint \(.*\), got "net\.h5"/],
       [['benchmark', '--root', root, '--model', model, '--mean', '0.5,0.5'], /--mean takes three numbers/],
-      [['benchmark', '--root', root, '--model', model, '--batch', '0'], /--batch must be an integer/],
-      [['benchmark', '--root', root, '--model', 'builtin', '--size', '112'], /--size: the builtin model/],
+      [['benchmark', '--root', root, '--model', model, '--batch', '0'], /--batch: expected an integer in 1\.\.4096, got 0/],
+      [['benchmark', '--root', root, '--model', 'builtin', '--size', '112'], /--size: expected no value \(the builtin model/],
       [['benchmark', '--root', root, '--model', model, '--pairs', path.join(dir, 'none.txt')], /none.txt: not found/],
       [['report', '--root', dir], /no reports under/],
     ];
@@ -58,6 +58,8 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
     await fs.writeFile(path.join(root, 'image_pairs', 'demo.txt'), lines.join('\n') + '\n');
     const child = spawn(process.execPath, [ECAF_BIN, 'benchmark', '--root', root, '--model', 'builtin', '--batch', '2', '--folds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
@@ -67,8 +69,8 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
       child.on('exit', resolve);
     });
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted after \d+ of 40 images; their embeddings are cached/);
-    const done = Number(/interrupted after (\d+) of/.exec(stderr)![1]);
+    expect(stdout).toMatch(/^benchmark interrupted after \d+ of 40 images; their embeddings are cached, rerun to go on \(no report written\)\n$/);
+    const done = Number(/interrupted after (\d+) of/.exec(stdout)![1]);
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(40);
     const cacheDirs = await fs.readdir(path.join(root, '.ecaf-cache', 'embeddings'));

@@ -95,7 +95,7 @@ withTinyOnnx('ONNX embedder on a real exported model', () => {
   });
 
   it('refuses a --size the model cannot take, and explains how to get CUDA', async () => {
-    await expect(openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { size: 112, ...quiet })).rejects.toThrow(/--size 112: tiny.onnx takes 32x32/);
+    await expect(openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { size: 112, ...quiet })).rejects.toThrow(/option "size": expected 32: tiny\.onnx takes 32x32 images .*, got 112$/);
     await expect(openOnnxEmbedder(path.join(dir, 'none.onnx'), quiet)).rejects.toBeInstanceOf(UsageError);
     if (cudaProviderInstalled()) return; // this machine has the CUDA files: nothing to explain
     await expect(openOnnxEmbedder(path.join(dir, 'tiny.onnx'), { device: 'cuda', ...quiet })).rejects.toThrow(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
@@ -112,7 +112,9 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     const root = path.join(dir, 'root');
     await makeRoot(root);
     const model = path.join(dir, 'tiny.onnx');
-    const [res] = await runBenchmark({ root, model, device: 'cpu', progress: false, batch: 5, ...quiet });
+    const {
+      results: [res],
+    } = await runBenchmark({ root, model, device: 'cpu', progress: false, batch: 5, ...quiet });
     const r = res!.report;
     expect(res!.dir).toBe(path.join(root, 'reports', 'tiny', 'children'));
     expect(await fs.readdir(res!.dir)).toEqual(expect.arrayContaining(['report.json', 'report.md', 'roc.svg', 'scores.csv']));
@@ -153,10 +155,14 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     expect(Number(csv[1]!.split(',')[3])).toBeCloseTo(a.reduce((s, v, i) => s + v * b[i]!, 0), 5);
 
     // a second run reads every embedding from the cache; --no-flip is a separate report and cache entry
-    const [again] = await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet });
+    const {
+      results: [again],
+    } = await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet });
     expect(again!.report.speed).toMatchObject({ embedded: 0, fromCache: 16, imagesPerSecond: null, computedBy: { embedded: 16, imagesPerSecond: r.speed.imagesPerSecond } });
     expect(again!.report.accuracy).toEqual(r.accuracy);
-    const [noflip] = await runBenchmark({ root, model, device: 'cpu', flip: false, progress: false, ...quiet });
+    const {
+      results: [noflip],
+    } = await runBenchmark({ root, model, device: 'cpu', flip: false, progress: false, ...quiet });
     expect(noflip!.dir).toBe(path.join(root, 'reports', 'tiny-noflip', 'children'));
     expect(noflip!.report.flip).toEqual({ enabled: false, rule: null });
     expect(noflip!.report.speed.embedded).toBe(16);
@@ -180,7 +186,7 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     const root = path.join(dir, 'root-age');
     await makeRoot(root);
     const model = path.join(dir, 'tiny_age.onnx');
-    const [res] = await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet });
+    const [res] = (await runBenchmark({ root, model, device: 'cpu', progress: false, ...quiet })).results;
     const age = res!.report.age!;
     // the 16 embedded images the pairs name (the missing one is left out), each with a label age
     expect(age.labelledImages).toBe(16);
@@ -194,15 +200,15 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     expect(csv[1]).toMatch(/^P0_child_1,5,[0-9.]+,,$/);
     expect(await fs.readFile(path.join(res!.dir, 'ages.svg'), 'utf8')).toContain('<circle');
     expect(await fs.readFile(path.join(res!.dir, 'report.md'), 'utf8')).toContain('## Age and gender');
-    const [off] = await runBenchmark({ root, model, device: 'cpu', progress: false, age: false, out: path.join(dir, 'no-age'), ...quiet });
+    const [off] = (await runBenchmark({ root, model, device: 'cpu', progress: false, age: false, out: path.join(dir, 'no-age'), ...quiet })).results;
     expect(off!.report.age).toBeNull();
   });
 
   it('says what is wrong with bad input', async () => {
     const root = path.join(dir, 'empty');
     await fs.mkdir(root);
-    await expect(runBenchmark({ root, model: path.join(dir, 'tiny.onnx'), progress: false, ...quiet })).rejects.toThrow(/no pair files in .*image_pairs \(run ecaf pairs first/);
-    await expect(runBenchmark({ root, model: 'model.h5', pairs: [path.join(dir, 'root', 'image_pairs', 'children.txt')], progress: false, ...quiet })).rejects.toThrow(/--model model.h5: expected "builtin"/);
+    await expect(runBenchmark({ root, model: path.join(dir, 'tiny.onnx'), progress: false, ...quiet })).rejects.toThrow(/image_pairs: expected pair files \(\*\.txt\), found none$/);
+    await expect(runBenchmark({ root, model: 'model.h5', pairs: [path.join(dir, 'root', 'image_pairs', 'children.txt')], progress: false, ...quiet })).rejects.toThrow(/option "model": expected "builtin", a \.onnx file, or a PyTorch checkpoint \(.*\), got "model\.h5"/);
     await expect(writeComparison(root)).rejects.toThrow(/no reports under/);
     // an aligned image that does not decode: exit-2 error naming the file
     const mtcnn = path.join(root, 'image_data', 'img_mtcnn');

@@ -15,14 +15,16 @@ describeWithPython(['torch'], pythonExecutable())('runBenchmark with a PyTorch c
       expect(made.stderr).toBe('');
       const root = path.join(dir, 'root');
       await makeRoot(root);
-      const [r] = await runBenchmark({ root, model: ckpt, device: 'cpu', batch: 8, progress: false, log: () => undefined });
+      const {
+        results: [r],
+      } = await runBenchmark({ root, model: ckpt, device: 'cpu', batch: 8, progress: false, log: () => undefined });
       expect(r!.dir).toBe(path.join(root, 'reports', 'net', 'children'));
       expect(r!.report.model).toMatchObject({ kind: 'torch', model: 'net.pth', device: 'cpu', dim: 512 });
       expect(r!.report.flip).toEqual({ enabled: true, rule: 'mtlface' });
       expect(r!.report.preprocessing).toEqual({ size: 112, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], bgr: false, layout: 'nchw' });
       expect(r!.report.pairs).toMatchObject({ scored: 15, skippedMissingImages: 1 });
       expect(r!.report.speed.embedded).toBe(16);
-      await expect(runBenchmark({ root, model: ckpt, size: 96, progress: false })).rejects.toThrow(/--size: MTLFace checkpoints take 112x112/);
+      await expect(runBenchmark({ root, model: ckpt, size: 96, progress: false })).rejects.toThrow(/option "size": expected no value \(MTLFace checkpoints take 112x112/);
     } finally {
       await cleanup();
     }

@@ -4,7 +4,8 @@ import { robotsDisallow } from '../../src/crawl/robots.js';
 import { HostScheduler } from '../../src/crawl/scheduler.js';
 import { checkImage, looksComplete, sniffFormat } from '../../src/crawl/sniff.js';
 import { CrawlStates, resumeAction, urlKey, type PriorState } from '../../src/crawl/state.js';
-import { emptyCrawlSummary, finishCrawlSummary, formatCrawlSummary } from '../../src/crawl/summary.js';
+import { CRAWL_OUTCOMES, formatCrawlSummary, summarizeCrawl } from '../../src/crawl/summary.js';
+import { addOutcome, emptyTally } from '../../src/stage.js';
 import { claimedPng, makeImage } from './fault-server.js';
 
 describe('blockedAddressReason', () => {
@@ -132,9 +133,19 @@ describe('HostScheduler', () => {
 
 describe('formatCrawlSummary', () => {
   it('gives counts by status and code, success rate, bytes and time', () => {
-    const s = emptyCrawlSummary('/d/data.json');
-    Object.assign(s, { records: 10, attempted: 8, byStatus: { ok: 6, failed: 2, skipped: 0 }, byError: { timeout: 1, http_404: 1 }, alreadyOk: 2, bytes: 3 * 1024 * 1024 });
-    const text = formatCrawlSummary(finishCrawlSummary(s, 2));
+    const t = emptyTally(CRAWL_OUTCOMES);
+    for (let i = 0; i < 6; i++) addOutcome(t, { id: `ok_${i}`, code: 'ok', bytes: (3 * 1024 * 1024) / 6, redone: i === 0 });
+    addOutcome(t, { id: 'f_1', code: 'failed', error: 'timeout' });
+    addOutcome(t, { id: 'f_2', code: 'failed', error: 'http_404' });
+    addOutcome(t, { id: 'a_1', code: 'already_ok' });
+    addOutcome(t, { id: 'a_2', code: 'already_ok' });
+    addOutcome(t, { id: 'd_1', code: 'dropped' });
+    const s = summarizeCrawl(t, { dataFile: '/d/data.json', records: 10, invalid: 0 }, true, 2);
+    expect(s).toMatchObject({ stage: 'crawl', interrupted: true, attempted: 8, alreadyOk: 2, refetched: 1, imagesInRaw: 8, successRate: 0.75, imagesPerSecond: 3 });
+    expect(s.outcomes).toEqual({ ok: 6, failed: 2, skipped: 0, already_ok: 2, kept_failed: 0, kept_skipped: 0, dropped: 1 });
+    const text = formatCrawlSummary(s);
+    expect(text).toContain('crawl interrupted: 10 records in /d/data.json');
+    expect(text).toContain('1 in flight dropped: the next run fetches them');
     expect(text).toContain('this run: 8 requested: 6 ok, 2 failed, 0 skipped (success rate 75.0%)');
     expect(text).toContain('errors: http_404 1, timeout 1');
     expect(text).toContain('2 already downloaded (sha256 checked)');

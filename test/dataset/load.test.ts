@@ -123,7 +123,7 @@ describe('loadDataJson', () => {
   });
 
   it('says where to put data.json when it is missing', async () => {
-    await expect(loadDataJson(path.join(dir, 'none.json'))).rejects.toThrow(/not found/);
+    await expect(loadDataJson(path.join(dir, 'none.json'))).rejects.toThrow(/none\.json: expected a records file \(image_data\/data\.json of the dataset root\), found nothing there/);
   });
 });
 

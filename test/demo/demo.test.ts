@@ -166,6 +166,6 @@ describe('ecaf demo, end to end', () => {
     await mkdir(path.join(foreign, 'image_data'), { recursive: true });
     await writeFile(path.join(foreign, 'image_data', 'data.json'), JSON.stringify([{ id: 'a_1', url: 'https://example.org/a.jpg' }]));
     await expect(runDemo({ out: foreign, progress: false, log: () => {} })).rejects.toThrow(UsageError);
-    await expect(runDemo({ out: foreign, progress: false, log: () => {} })).rejects.toThrow(/was not written by ecaf demo/);
+    await expect(runDemo({ out: foreign, progress: false, log: () => {} })).rejects.toThrow(/data\.json: expected a data\.json written by the demo \(the demo overwrites it\), found records of another origin/);
   });
 });

@@ -36,7 +36,9 @@ maybe('benchmark in two steps (needs ECAF_SHARED_DATA)', () => {
       await bbtRoot(one);
       await bbtRoot(root);
       const quiet = { model: 'builtin', progress: false, log: () => undefined };
-      const [single] = await runBenchmark({ ...quiet, root: one });
+      const {
+        results: [single],
+      } = await runBenchmark({ ...quiet, root: one });
 
       const parts = [];
       for (const k of [0, 1, 2]) parts.push(await embedOnly({ ...quiet, root, shard: parseShard(`${k}/3`) }));
@@ -46,7 +48,9 @@ maybe('benchmark in two steps (needs ECAF_SHARED_DATA)', () => {
       for (const k of [0, 1, 2]) expect(chunks.filter((n) => n.startsWith(`shard-${k}-of-3.`)).length).toBe(parts[k]!.images > 0 ? 1 : 0);
 
       const notes: string[] = [];
-      const [scored] = await runBenchmark({ ...quiet, root, log: (l) => notes.push(l) });
+      const {
+        results: [scored],
+      } = await runBenchmark({ ...quiet, root, log: (l) => notes.push(l) });
       expect(scored!.report.speed).toMatchObject({ embedded: 0, fromCache: 40 });
       expect(notes).toContain('every embedding (40) found in the cache: nothing to embed');
       expect(scored!.report.accuracy.mean).toBe(single!.report.accuracy.mean);

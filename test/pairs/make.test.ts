@@ -7,7 +7,7 @@ import { gapBin } from '../../src/pairs/cross-age.js';
 import { formatPairsSummary, makePairs, type PairProtocol, type PairsSidecar } from '../../src/pairs/make.js';
 import { Prng } from '../../src/pairs/prng.js';
 import { readPairFile } from '../../src/pairs/read.js';
-import { UsageError } from '../../src/util/errors.js';
+import { InputError, UsageError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { randomRecords, writeDataset, type TestRecord } from './dataset.js';
 
@@ -63,7 +63,7 @@ describe('cross-age: hand-made data with one answer', () => {
     await writeDataset(dir, records, ['D_1', 'D_2', 'E_1']);
     const err = await makePairs({ root: dir, protocol: 'cross-age', folds: 1, perFold: 2 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/not enough data for 1 fold x \(2 positive \+ 2 negative pairs\): the data allows 1 \+ 1 per fold with 1 fold \(2 pairs\) \(5 usable images of 3 identities, from 5 aligned of 8 records\)/);
+    expect((err as Error).message).toMatch(/expected data for 1 fold x \(2 positive \+ 2 negative cross-age pairs\), found that the data allows 1 \+ 1 per fold with 1 fold \(2 pairs\) \(5 usable images of 3 identities, from 5 aligned of 8 records\)/);
     const err2 = await makePairs({ root: dir, protocol: 'cross-age', folds: 2, perFold: 1 }).catch((e: unknown) => e);
     expect((err2 as Error).message).toMatch(/no pairs in some of the 2 folds; 1 \+ 1 per fold fits in 1 fold \(/);
     const r = await makePairs({ root: dir, protocol: 'cross-age', folds: 2, perFold: 3, allowFewer: true });
@@ -74,10 +74,13 @@ describe('cross-age: hand-made data with one answer', () => {
   });
 
   it('refuses bad parameters and a missing landmarks.jsonl with exit-2 errors', async () => {
-    await expect(makePairs({ root: dir, protocol: 'cross-age' })).rejects.toThrow(/landmarks\.jsonl: not found: pairs name aligned images only/);
+    await expect(makePairs({ root: dir, protocol: 'cross-age' })).rejects.toThrow(/landmarks\.jsonl: expected the log of aligned images \(pairs name aligned images only\), found nothing there/);
     await writeDataset(dir, records);
-    await expect(makePairs({ root: dir, protocol: 'children', childMaxAge: 18, adultMinAge: 18 })).rejects.toThrow(/child-max-age \(18\) must be below adult-min-age/);
-    await expect(makePairs({ root: dir, protocol: 'cross-age', out: path.join(dir, 'x.json') })).rejects.toThrow(/cannot be a \.json file/);
+    await expect(makePairs({ root: dir, protocol: 'children', childMaxAge: 18, adultMinAge: 18 })).rejects.toThrow('option "childMaxAge": expected an age below adultMinAge (18), got 18');
+    await expect(makePairs({ root: dir, protocol: 'cross-age', out: path.join(dir, 'x.json') })).rejects.toThrow(/option "out": expected a list file not named \.json/);
+    const folds = await makePairs({ root: dir, protocol: 'cross-age', folds: 0 }).catch((e: unknown) => e);
+    expect(folds).toBeInstanceOf(InputError);
+    expect(folds).toMatchObject({ problem: { option: 'folds', expected: 'an integer in 1..1000', actual: 0 } });
   });
 });
 
@@ -110,7 +113,7 @@ describe('children: hand-made data', () => {
       expect(a!.split('_')[0]).not.toBe(b!.split('_')[0]);
     }
     const err = await makePairs({ root: dir, protocol: 'children', folds: 1, perFold: 3 }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/the data allows 2 \+ 2 per fold with 1 fold \(4 pairs\) \(6 usable/);
+    expect((err as Error).message).toMatch(/found that the data allows 2 \+ 2 per fold with 1 fold \(4 pairs\) \(6 usable/);
   });
 });
 

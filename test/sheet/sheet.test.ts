@@ -123,7 +123,7 @@ describe('drawContactSheet', () => {
 
   it('says to run align first when there is no landmarks.jsonl', async () => {
     await expect(drawContactSheet({ root: dir })).rejects.toThrow(UsageError);
-    await expect(drawContactSheet({ root: dir })).rejects.toThrow(/landmarks\.jsonl: not found \(run ecaf align/);
+    await expect(drawContactSheet({ root: dir })).rejects.toThrow(/landmarks\.jsonl: expected the log of aligned images, found nothing there/);
   });
 
   (FONTS ? it : it.skip)(`draws the ids as text${FONTS ? '' : ' (skipped: librsvg finds no font on this machine)'}`, async () => {
