@@ -1,4 +1,4 @@
-"""MTLFace's recognition model, written from REFERENCE.md section 5.
+"""MTLFace's recognition model, written from docs/reference.md section 5.
 
 IResNet backbone (bottleneck_IR units), the attention-based feature decomposition `fsm` in
 both published variants, the output layer on the identity features, and the optional age head.
@@ -79,7 +79,7 @@ def _max(t):
 
 class AttentionDecomposition(nn.Module):
     """`fsm`: splits the 512x7x7 map into identity and age features with a channel and a
-    spatial attention; `variant` picks the published wiring (see REFERENCE.md section 5)."""
+    spatial attention; `variant` picks the published wiring (see docs/reference.md section 5)."""
 
     def __init__(self, variant, channels=512, reduction=16):
         super().__init__()

@@ -2,7 +2,7 @@ import type { DetectorName } from './detect.js';
 import type { Box } from './select.js';
 import type { Point } from './similarity.js';
 
-/** Per-id state in landmarks.jsonl (CONTRACT.md); the last line of an id wins. */
+/** Per-id state in landmarks.jsonl (docs/formats.md); the last line of an id wins. */
 export type AlignStatus = 'ok' | 'no_face' | 'decode_error' | 'missing_image';
 export type LandmarkSource = 'detector' | 'rectangle' | 'override';
 

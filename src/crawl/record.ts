@@ -1,6 +1,6 @@
 import type { RawExtension } from '../dataset/layout.js';
 
-/** Stable error codes of crawl.jsonl (CONTRACT.md); `http_<status>` covers every other HTTP status. */
+/** Stable error codes of crawl.jsonl (docs/formats.md); `http_<status>` covers every other HTTP status. */
 export type CrawlErrorCode =
   | 'timeout'
   | 'connect'

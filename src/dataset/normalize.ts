@@ -1,6 +1,6 @@
 import type { AgeGroup, EcafRecord, FaceRectangle, Gender, RecordIssue } from './record.js';
 
-/** Accepted names of each field, first match wins (CONTRACT.md, data.json). */
+/** Accepted names of each field, first match wins (docs/formats.md, data.json). */
 const ID_FIELDS = ['id', 'name', 'filename'] as const;
 const IMAGE_URL_FIELDS = ['image_url', 'imageUrl', 'img_url', 'url'] as const;
 const SOURCE_URL_FIELDS = ['source_url', 'sourceUrl', 'page_url'] as const;

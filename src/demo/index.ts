@@ -96,7 +96,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     log(indent(formatCrawlSummary(crawled)));
     stop('crawl');
 
-    log("\n[4/6] align (fast FFHQ: crops without the procedure's 4x supersampling, 16x cheaper; ecaf align keeps it by default)");
+    log("\n[4/6] align (fast FFHQ: one sample per output pixel instead of the procedure's up to 4x4; ecaf align keeps the procedure by default)");
     const aligned = await align({ root, workers: options.workers, ffhqFast: true, progress, signal });
     log(indent(formatAlignSummary(aligned)));
     stop('align');

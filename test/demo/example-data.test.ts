@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { loadDataJson } from '../../src/dataset/load.js';
 import { packageFile } from '../../src/util/paths.js';
 
-/** Every field name CONTRACT.md's data.json table accepts, as a dotted path into a record. */
+/** Every field name docs/formats.md's data.json table accepts, as a dotted path into a record. */
 const ACCEPTED = [
   'id', 'name', 'filename',
   'image_url', 'imageUrl', 'img_url', 'url',
