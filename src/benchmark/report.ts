@@ -70,7 +70,7 @@ export interface BenchmarkReport {
   ageGap: AgeGapResult[] | null;
   /** Missing-children protocol only: child photos against all adult photos. */
   identification: (IdentificationResult & { childMaxAge: number; adultMinAge: number }) | null;
-  /** The model's age / gender estimates and the linear probes of its embedding, on images with a data.json age or gender (null: none, or --no-age). */
+  /** The model's age / gender estimates and the linear probes of its embedding, on images with a data.json age or gender (null: none, or the age option off). */
   age?: AgeReport | null;
 }
 
