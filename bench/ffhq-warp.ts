@@ -6,7 +6,8 @@
  * ../shared/data/people (ECAF_SHARED_DATA or that default). Also: how far the outputs differ, from
  * each other, from the fused pass at the full 4x density, and with --pil from the independent
  * PIL/numpy/scipy reference of test/align/ffhq_reference.py.
- * Options: --ffhq-size N (1024) --pil --max-photos N (all)
+ * Options: --ffhq-size N (1024) --pil --max-photos N (all) --samples K (every face at K samples per pixel
+ * instead of ffhqSamples' choice: times each density on the same faces)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -27,6 +28,7 @@ const SIZE = Number(arg('ffhq-size', '1024'));
 const TRANSFORM = 4 * SIZE;
 const WITH_PIL = process.argv.includes('--pil');
 const MAX_PHOTOS = Number(arg('max-photos', 'Infinity'));
+const SAMPLES = process.argv.includes('--samples') ? Number(arg('samples', '')) : null;
 const SHARED = process.env.ECAF_SHARED_DATA ?? path.join(ROOT, '..', 'shared', 'data');
 const PYTHON = '/usr/bin/python3';
 const REFERENCE = path.join(ROOT, 'test', 'align', 'ffhq_reference.py');
@@ -115,11 +117,12 @@ async function main(): Promise<void> {
       const inverse = quadInverse(plan.quad, TRANSFORM);
       // before: every sample of the transform square (PIL's bilinear, truncated), then libvips' Lanczos 3 shrink
       const old = await timed(async () => resizeRgb(transformResize(source, inverse, TRANSFORM, TRANSFORM, 1), SIZE, SIZE));
-      const fused = await timed(() => transformResize(source, inverse, SIZE, TRANSFORM, plan.samples));
+      const samples = SAMPLES ?? plan.samples;
+      const fused = await timed(() => transformResize(source, inverse, SIZE, TRANSFORM, samples));
       if (i === 0) continue; // the first face once more, untimed: JIT warm-up
-      const exact = plan.samples < TRANSFORM / SIZE ? transformResize(source, inverse, SIZE, TRANSFORM, TRANSFORM / SIZE) : null;
+      const exact = samples < TRANSFORM / SIZE ? transformResize(source, inverse, SIZE, TRANSFORM, TRANSFORM / SIZE) : null;
       const row: Row = {
-        samples: plan.samples,
+        samples,
         spacing: plan.qsize / SIZE,
         old: { wall: old.wall, cpu: old.cpu },
         fused: { wall: fused.wall, cpu: fused.cpu },

@@ -99,31 +99,44 @@ export function lanczosTaps(size: number, samples: number): ResizeTaps {
   return { taps, start, lo, hi, weights };
 }
 
+/** A source image with each pixel's RGB packed in one Int32 (r | g << 8 | b << 16): one load per bilinear tap. */
+interface PackedRgb {
+  px: Int32Array;
+  width: number;
+  height: number;
+}
+
+function packRgb(src: RgbImage): PackedRgb {
+  const { data, width, height } = src;
+  const px = new Int32Array(width * height);
+  for (let p = 0, i = 0; p < px.length; p++, i += 3) px[p] = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16);
+  return { px, width, height };
+}
+
 /**
- * `count` PIL BILINEAR samples (Image.transform's, in double) at (sx + u dx, sy + u dy), source
- * pixel-centre coordinates, into `out` (RGB): a point outside the image reads black, taps clamp to the edge.
+ * `count` PIL BILINEAR samples (Image.transform's) at (sx + u dx, sy + u dy), source pixel-centre
+ * coordinates, into `out` (RGB) from `to`: a point outside the image reads black, taps clamp to the edge.
  */
-function sampleRow(src: RgbImage, sx: number, sy: number, dx: number, dy: number, count: number, out: Float64Array): void {
-  const { data, width: w, height: h } = src;
-  const stride = w * 3;
+function sampleRow(src: PackedRgb, sx: number, sy: number, dx: number, dy: number, count: number, out: Float32Array, to: number): void {
+  const { px, width: w, height: h } = src;
   const ex = sx + (count - 1) * dx, ey = sy + (count - 1) * dy;
   if (Math.min(sx, ex) >= 0 && Math.min(sy, ey) >= 0 && Math.max(sx, ex) < w - 1 && Math.max(sy, ey) < h - 1) {
-    // the whole row inside: no clamping
-    for (let u = 0, o = 0; u < count; u++, o += 3) {
+    // the whole row inside: no clamping, and `| 0` floors the non-negative coordinates
+    for (let u = 0, o = to; u < count; u++, o += 3) {
       const x = sx + u * dx, y = sy + u * dy;
       const x0 = x | 0, y0 = y | 0;
       const fx = x - x0, fy = y - y0;
-      const i = y0 * stride + x0 * 3, j = i + stride;
-      const r0 = data[i]!, g0 = data[i + 1]!, b0 = data[i + 2]!, r2 = data[j]!, g2 = data[j + 1]!, b2 = data[j + 2]!;
-      const rt = r0 + (data[i + 3]! - r0) * fx, gt = g0 + (data[i + 4]! - g0) * fx, bt = b0 + (data[i + 5]! - b0) * fx;
-      const rb = r2 + (data[j + 3]! - r2) * fx, gb = g2 + (data[j + 4]! - g2) * fx, bb = b2 + (data[j + 5]! - b2) * fx;
-      out[o] = rt + (rb - rt) * fy;
-      out[o + 1] = gt + (gb - gt) * fy;
-      out[o + 2] = bt + (bb - bt) * fy;
+      const i = y0 * w + x0, j = i + w;
+      const p0 = px[i]!, p1 = px[i + 1]!, p2 = px[j]!, p3 = px[j + 1]!;
+      const r0 = p0 & 255, g0 = (p0 >> 8) & 255, b0 = p0 >> 16, r2 = p2 & 255, g2 = (p2 >> 8) & 255, b2 = p2 >> 16;
+      const rt = r0 + ((p1 & 255) - r0) * fx, gt = g0 + (((p1 >> 8) & 255) - g0) * fx, bt = b0 + ((p1 >> 16) - b0) * fx;
+      out[o] = rt + (r2 + ((p3 & 255) - r2) * fx - rt) * fy;
+      out[o + 1] = gt + (g2 + (((p3 >> 8) & 255) - g2) * fx - gt) * fy;
+      out[o + 2] = bt + (b2 + ((p3 >> 16) - b2) * fx - bt) * fy;
     }
     return;
   }
-  for (let u = 0, o = 0; u < count; u++, o += 3) {
+  for (let u = 0, o = to; u < count; u++, o += 3) {
     const x = sx + u * dx, y = sy + u * dy;
     if (x < -0.5 || y < -0.5 || x >= w - 0.5 || y >= h - 0.5) {
       out[o] = out[o + 1] = out[o + 2] = 0;
@@ -131,12 +144,13 @@ function sampleRow(src: RgbImage, sx: number, sy: number, dx: number, dy: number
     }
     const x0 = Math.floor(x), y0 = Math.floor(y);
     const fx = x - x0, fy = y - y0;
-    const xa = Math.max(x0, 0) * 3, xb = Math.min(x0 + 1, w - 1) * 3;
-    const ya = Math.max(y0, 0) * stride, yb = Math.min(y0 + 1, h - 1) * stride;
-    for (let c = 0; c < 3; c++) {
-      const top = data[ya + xa + c]! + (data[ya + xb + c]! - data[ya + xa + c]!) * fx;
-      const bottom = data[yb + xa + c]! + (data[yb + xb + c]! - data[yb + xa + c]!) * fx;
-      out[o + c] = top + (bottom - top) * fy;
+    const xa = Math.max(x0, 0), xb = Math.min(x0 + 1, w - 1);
+    const ya = Math.max(y0, 0) * w, yb = Math.min(y0 + 1, h - 1) * w;
+    for (let c = 0, shift = 0; c < 3; c++, shift += 8) {
+      const tl = (px[ya + xa]! >> shift) & 255, tr = (px[ya + xb]! >> shift) & 255;
+      const bl = (px[yb + xa]! >> shift) & 255, br = (px[yb + xb]! >> shift) & 255;
+      const top = tl + (tr - tl) * fx;
+      out[o + c] = top + (bl + (br - bl) * fx - top) * fy;
     }
   }
 }
@@ -144,10 +158,88 @@ function sampleRow(src: RgbImage, sx: number, sy: number, dx: number, dy: number
 /** Sums within this of the next integer count as it: a flat area's weights sum to 1 only up to rounding. */
 const FLOOR_SLACK = 1e-6;
 
-function floorRow(acc: Float64Array, from: number, count: number, out: Buffer, to: number): void {
-  for (let i = 0; i < count; i++) {
-    const v = Math.floor(acc[from + i]! + FLOOR_SLACK);
-    out[to + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+// `| 0` floors the values in range
+const floorByte = (v: number): number => (v < -FLOOR_SLACK ? 0 : v >= 255 ? 255 : (v + FLOOR_SLACK) | 0);
+
+/** The horizontal half of transformResize's Lanczos shrink: lanczosTaps, and the interior pixels' shared window. */
+interface RowFilter extends ResizeTaps {
+  /** Output pixels [xa, xb) have whole windows, with `pattern`'s weights (padded with zeros to a multiple of six). */
+  xa: number;
+  xb: number;
+  pattern: Float64Array;
+  /** The output pixels whose windows are cut (at the ends, or where rounding drops a zero tap), filtered on their own weights. */
+  cut: number[];
+}
+
+function rowFilter(size: number, samples: number): RowFilter {
+  const t = lanczosTaps(size, samples);
+  const whole = (X: number): boolean => t.hi[X]! - t.lo[X]! === t.taps && t.start[X] === t.lo[X];
+  let xa = 0, xb = size;
+  while (xa < size && !whole(xa)) xa++;
+  while (xb > xa && !whole(xb - 1)) xb--;
+  const pattern = new Float64Array(Math.ceil(t.taps / 6) * 6);
+  const mid = (xa + xb) >> 1;
+  pattern.set(t.weights.subarray(mid * t.taps, mid * t.taps + t.taps));
+  const cut = Array.from({ length: size }, (_, X) => X).filter((X) => !whole(X));
+  return { ...t, xa, xb, pattern, cut };
+}
+
+/**
+ * One row of samples (RGB, with 18 zeros past the end) filtered horizontally into out[to..]: the whole
+ * windows six taps at a time with the weights in registers, then the cut ones over.
+ * Small functions of their own: V8 optimises them whole instead of inside one long loop.
+ */
+function filterRow(f: RowFilter, row: Float32Array, out: Float64Array, to: number): void {
+  const { taps, pattern, xa, xb, start, lo, hi, weights } = f;
+  for (let t = 0; t < taps; t += 6) {
+    filterSix(row, start, t * 3, xa, xb, out, to, pattern[t]!, pattern[t + 1]!, pattern[t + 2]!, pattern[t + 3]!, pattern[t + 4]!, pattern[t + 5]!, t === 0);
+  }
+  for (const X of f.cut) {
+    let r = 0, g = 0, b = 0;
+    for (let u = lo[X]!, wi = X * taps - start[X]!, i = u * 3; u < hi[X]!; u++, i += 3) {
+      const wt = weights[wi + u]!;
+      r += wt * row[i]!;
+      g += wt * row[i + 1]!;
+      b += wt * row[i + 2]!;
+    }
+    out[to + X * 3] = r;
+    out[to + X * 3 + 1] = g;
+    out[to + X * 3 + 2] = b;
+  }
+}
+
+/** Six taps, from `from` past each window's start, of the output pixels [xa, xb) into out[to..] (=, or += unless `first`). */
+function filterSix(
+  row: Float32Array, start: Int32Array, from: number, xa: number, xb: number, out: Float64Array, to: number,
+  w0: number, w1: number, w2: number, w3: number, w4: number, w5: number, first: boolean,
+): void {
+  if (first) {
+    for (let X = xa, o = to + xa * 3; X < xb; X++, o += 3) {
+      const i = start[X]! * 3 + from;
+      out[o] = w0 * row[i]! + w1 * row[i + 3]! + w2 * row[i + 6]! + w3 * row[i + 9]! + w4 * row[i + 12]! + w5 * row[i + 15]!;
+      out[o + 1] = w0 * row[i + 1]! + w1 * row[i + 4]! + w2 * row[i + 7]! + w3 * row[i + 10]! + w4 * row[i + 13]! + w5 * row[i + 16]!;
+      out[o + 2] = w0 * row[i + 2]! + w1 * row[i + 5]! + w2 * row[i + 8]! + w3 * row[i + 11]! + w4 * row[i + 14]! + w5 * row[i + 17]!;
+    }
+  } else {
+    for (let X = xa, o = to + xa * 3; X < xb; X++, o += 3) {
+      const i = start[X]! * 3 + from;
+      out[o]! += w0 * row[i]! + w1 * row[i + 3]! + w2 * row[i + 6]! + w3 * row[i + 9]! + w4 * row[i + 12]! + w5 * row[i + 15]!;
+      out[o + 1]! += w0 * row[i + 1]! + w1 * row[i + 4]! + w2 * row[i + 7]! + w3 * row[i + 10]! + w4 * row[i + 13]! + w5 * row[i + 16]!;
+      out[o + 2]! += w0 * row[i + 2]! + w1 * row[i + 5]! + w2 * row[i + 8]! + w3 * row[i + 11]! + w4 * row[i + 14]! + w5 * row[i + 17]!;
+    }
+  }
+}
+
+/** sum (=, or += unless `first`) the six rows of `ring` at a..f weighted by wa..wf, over sum's length. */
+function addRows(
+  ring: Float64Array, a: number, b: number, c: number, d: number, e: number, f: number,
+  wa: number, wb: number, wc: number, wd: number, we: number, wf: number, sum: Float64Array, first: boolean,
+): void {
+  const len = sum.length;
+  if (first) {
+    for (let i = 0; i < len; i++) sum[i] = wa * ring[a + i]! + wb * ring[b + i]! + wc * ring[c + i]! + wd * ring[d + i]! + we * ring[e + i]! + wf * ring[f + i]!;
+  } else {
+    for (let i = 0; i < len; i++) sum[i]! += wa * ring[a + i]! + wb * ring[b + i]! + wc * ring[c + i]! + wd * ring[d + i]! + we * ring[e + i]! + wf * ring[f + i]!;
   }
 }
 
@@ -155,9 +247,9 @@ function floorRow(acc: Float64Array, from: number, count: number, out: Buffer, t
  * PIL's `transform((T, T), ..., BILINEAR)` by the affine `inverse` (transform pixel centres to source
  * pixel centres), then `resize((size, size), LANCZOS)`, in one pass without the T x T image: the square
  * is sampled at `samples` points per output pixel and axis (T / size is the procedure itself; fewer
- * integrate the same Lanczos window more coarsely) and each row of samples is added into the output
- * rows whose window holds it. Values are floored: PIL truncates each transform sample, which the
- * Lanczos average carries as about -0.5.
+ * integrate the same Lanczos window more coarsely), each row of samples filtered horizontally into a ring
+ * of the rows that one output row's window spans, and each output row their weighted sum. Values are floored:
+ * PIL truncates each transform sample, which the Lanczos average carries as about -0.5.
  */
 export function transformResize(src: RgbImage, inverse: Affine, size: number, transformSize: number, samples: number): RgbImage {
   if (!Number.isInteger(samples) || samples < 1 || samples * size > transformSize) {
@@ -167,75 +259,42 @@ export function transformResize(src: RgbImage, inverse: Affine, size: number, tr
   const step = transformSize / n; // transform pixels per sample
   const [m0, m1, m2, m3, m4, m5] = inverse;
   const g0 = 0.5 * step - 0.5; // transform coordinate of sample 0
-  const sampleLine = (v: number, into: Float64Array): void => {
+  const packed = packRgb(src);
+  const sampleLine = (v: number, into: Float32Array, to: number): void => {
     const g = (v + 0.5) * step - 0.5;
-    sampleRow(src, m0 * g0 + m1 * g + m2, m3 * g0 + m4 * g + m5, m0 * step, m3 * step, n, into);
+    sampleRow(packed, m0 * g0 + m1 * g + m2, m3 * g0 + m4 * g + m5, m0 * step, m3 * step, n, into, to);
   };
   const out = Buffer.alloc(size * out3);
-  const row = new Float64Array(n3);
   if (samples === 1) {
     // the Lanczos window on the output grid is the identity
+    const row = new Float32Array(n3);
     for (let v = 0; v < size; v++) {
-      sampleLine(v, row);
-      floorRow(row, 0, out3, out, v * out3);
+      sampleLine(v, row, 0);
+      for (let i = 0, o = v * out3; i < out3; i++, o++) out[o] = floorByte(row[i]!);
     }
     return { data: out, width: size, height: size };
   }
-  const { taps, start, lo, hi, weights } = lanczosTaps(size, samples);
-  // at most 6 output rows hold a sample row in their window (Lanczos 3): output row Y accumulates in
-  // rows[Y % 6]; rows[6] is a sink for the unused ones
-  const rows = Array.from({ length: 7 }, () => new Float64Array(n3));
-  const target = new Array<Float64Array>(6);
-  const w = new Float64Array(6);
-  const line = new Float64Array(out3);
-  let first = 0; // first output row not yet written
-  for (let v = 0; v < n; v++) {
-    sampleLine(v, row);
-    let count = 0;
-    for (let Y = first; Y < size && lo[Y]! <= v; Y++) {
-      if (v >= hi[Y]!) continue;
-      target[count] = rows[Y % 6]!;
-      w[count++] = weights[Y * taps + v - start[Y]!]!;
+  const filter = rowFilter(size, samples);
+  const { taps, start, lo, hi, weights } = filter;
+  // one row of samples, and six zeros past its end: the last group of six taps may reach past a window (weight 0)
+  const row = new Float32Array(n3 + 18);
+  // sample row v filtered horizontally lives at ring[(v % taps) * out3]: an output row's window spans at most `taps` rows
+  const ring = new Float64Array(taps * out3);
+  const sum = new Float64Array(out3);
+  let next = 0; // next sample row to take
+  for (let Y = 0; Y < size; Y++) {
+    for (; next < hi[Y]!; next++) {
+      sampleLine(next, row, 0);
+      filterRow(filter, row, ring, (next % taps) * out3);
     }
-    for (let j = count; j < 6; j++) (target[j] = rows[6]!), (w[j] = 0);
-    const A0 = target[0]!, A1 = target[1]!, A2 = target[2]!, w0 = w[0]!, w1 = w[1]!, w2 = w[2]!;
-    if (count <= 3) {
-      for (let i = 0; i < n3; i++) {
-        const s = row[i]!;
-        A0[i]! += w0 * s;
-        A1[i]! += w1 * s;
-        A2[i]! += w2 * s;
-      }
-    } else {
-      const A3 = target[3]!, A4 = target[4]!, A5 = target[5]!, w3 = w[3]!, w4 = w[4]!, w5 = w[5]!;
-      for (let i = 0; i < n3; i++) {
-        const s = row[i]!;
-        A0[i]! += w0 * s;
-        A1[i]! += w1 * s;
-        A2[i]! += w2 * s;
-        A3[i]! += w3 * s;
-        A4[i]! += w4 * s;
-        A5[i]! += w5 * s;
-      }
+    // vertical: the window's rows, six at a time (the missing ones weigh 0)
+    const wy = Y * taps - start[Y]!;
+    for (let v = lo[Y]!; v < hi[Y]!; v += 6) {
+      const at = (j: number): number => ((v + j < hi[Y]! ? v + j : v) % taps) * out3;
+      const wt = (j: number): number => (v + j < hi[Y]! ? weights[wy + v + j]! : 0);
+      addRows(ring, at(0), at(1), at(2), at(3), at(4), at(5), wt(0), wt(1), wt(2), wt(3), wt(4), wt(5), sum, v === lo[Y]!);
     }
-    // output rows whose window ends with this sample row: filter them horizontally
-    for (; first < size && hi[first]! - 1 <= v; first++) {
-      const acc = rows[first % 6]!;
-      for (let X = 0, o = 0; X < size; X++, o += 3) {
-        let r = 0, g = 0, b = 0;
-        for (let t = 0, wi = X * taps, i = start[X]! * 3; t < taps; t++, wi++, i += 3) {
-          const wt = weights[wi]!;
-          r += wt * acc[i]!;
-          g += wt * acc[i + 1]!;
-          b += wt * acc[i + 2]!;
-        }
-        line[o] = r;
-        line[o + 1] = g;
-        line[o + 2] = b;
-      }
-      floorRow(line, 0, out3, out, first * out3);
-      acc.fill(0);
-    }
+    for (let i = 0, o = Y * out3; i < out3; i++, o++) out[o] = floorByte(sum[i]!);
   }
   return { data: out, width: size, height: size };
 }
