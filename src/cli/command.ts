@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { describeShard, resolveShard, type Shard } from '../distribute/shard.js';
+import { resolveShard, type Shard } from '../distribute/shard.js';
 import { EXIT_OK, UsageError } from '../util/errors.js';
 import { interruptExitCode, interruptSignal } from '../util/interrupt.js';
 
@@ -49,6 +49,11 @@ export const shardOption = {
       '(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX of ECAF_SHARD_COUNT)',
   },
 };
+
+/** `shard 2/4 (0-based, from slurm: SLURM_ARRAY_TASK_ID=...)`: the first line a sharded run prints. */
+export function describeShard(shard: Shard): string {
+  return `shard ${shard.index}/${shard.count} (0-based, from ${shard.source}: ${shard.source === 'flag' ? `--shard ${shard.from}` : shard.from})`;
+}
 
 /** The shard of this run (flag, else the scheduler's environment); a sharded run says so on its first output line. */
 export function shardArg(flag: string | undefined): Shard | undefined {

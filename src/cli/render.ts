@@ -1,5 +1,6 @@
 import { describeProblem, InputError, InterruptedError, UsageError, EXIT_BAD_INPUT, EXIT_FAILED, type Remedy } from '../util/errors.js';
 import { interruptExitCode } from '../util/interrupt.js';
+import { ShardError } from '../distribute/shard.js';
 
 /** Options whose flag is not their kebab-case name. */
 const FLAG_NAMES: Record<string, string> = {
@@ -45,6 +46,10 @@ export function renderError(err: unknown, flags: ReadonlySet<string> = new Set()
     // before the colon that introduces a list, if the first line has one
     head[0] = head[0]!.replace(/:?$/, (colon) => `${renderRemedies(err.remedies, flags)}${colon}`);
     return [...head, ...err.more.map((p) => `  ${describeProblem(p, flagOf)}`)].join('\n');
+  }
+  if (err instanceof ShardError) {
+    const where = err.source === 'flag' ? `${flagOf('shard')} ${err.value}` : `shard from the environment ${err.value}`;
+    return `${where}: ${err.reason}${err.remedy === 'submitArray' ? ' (submit --array=0-<N-1>)' : ''}`;
   }
   return (err as Error)?.message ?? String(err);
 }

@@ -1,7 +1,7 @@
 import { UsageError } from '../util/errors.js';
 import { MAX_SHARDS, shardOf } from './partition.js';
 
-/** Where a shard came from: the --shard flag, a Slurm job array, or a Kubernetes Indexed Job. */
+/** Where a shard came from: the caller's K/N (the CLI's flag), a Slurm job array, or a Kubernetes Indexed Job. */
 export type ShardSource = 'flag' | 'slurm' | 'kubernetes';
 
 /** One shard of a partition: 0-based `index` < `count`. */
@@ -13,15 +13,19 @@ export interface Shard {
   from: string;
 }
 
-/** A shard that cannot be used: exit 2 with `reason`. */
+/**
+ * A shard that cannot be used (exit 2): where it came from, the value as given, and why. The CLI
+ * names the flag; `remedy` 'submitArray': resubmit the Slurm array with task ids 0..N-1.
+ */
 export class ShardError extends UsageError {
   override name = 'ShardError';
   constructor(
     readonly source: ShardSource,
     readonly value: string,
     readonly reason: string,
+    readonly remedy?: 'submitArray',
   ) {
-    super(`${source === 'flag' ? '--shard' : 'shard from the environment'} ${value}: ${reason}`);
+    super(`${source === 'flag' ? 'shard' : 'shard from the environment'} ${value}: ${reason}`);
   }
 }
 
@@ -64,7 +68,7 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
     const count = integer(env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_COUNT', 'slurm', from);
     const step = env.SLURM_ARRAY_TASK_STEP === undefined ? 1 : integer(env.SLURM_ARRAY_TASK_STEP, 'SLURM_ARRAY_TASK_STEP', 'slurm', from);
     if (id < min || step < 1 || (id - min) % step !== 0) {
-      throw new ShardError('slurm', from, 'the array task ids must run MIN, MIN+STEP, ... (submit --array=0-<N-1>)');
+      throw new ShardError('slurm', from, 'the array task ids must run MIN, MIN+STEP, ...', 'submitArray');
     }
     return checked((id - min) / step, count, 'slurm', from);
   }
@@ -80,13 +84,6 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
 /** Whether `id` is this shard's (every id when there is no shard). */
 export function inShard(id: string, shard: Shard | undefined): boolean {
   return !shard || shardOf(id, shard.count) === shard.index;
-}
-
-/** `shard 2/4 (from SLURM_ARRAY_TASK_ID=...)`: the first line a sharded run prints. */
-export function describeShard(shard: Shard | undefined): string {
-  if (!shard) return 'shard: none (all records; no --shard, no Slurm array or Kubernetes index in the environment)';
-  const where = shard.source === 'flag' ? `--shard ${shard.from}` : shard.from;
-  return `shard ${shard.index}/${shard.count} (0-based, from ${shard.source}: ${where})`;
 }
 
 /** `0-of-4`: how a shard names its files. */

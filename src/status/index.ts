@@ -1,4 +1,4 @@
-/** `ecaf status`: where a dataset root stands, per stage and per shard, and what to run next. */
+/** Where a dataset root stands, per stage and per shard, and the stage to run next. */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
@@ -6,7 +6,7 @@ import { loadDataJson } from '../dataset/load.js';
 import { logsDir, readStageStates, shardOfLogName, type LogStage } from '../distribute/logs.js';
 import { summarizeStatus, type DatasetStatus } from './summarize.js';
 
-export { summarizeStatus, formatStatus, type DatasetStatus, type StageCounts, type StatusInputs } from './summarize.js';
+export { summarizeStatus, type DatasetStatus, type NextStep, type StageCounts, type StageStatus, type StatusInputs } from './summarize.js';
 
 const listDir = (dir: string) => fs.readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
 

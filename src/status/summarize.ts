@@ -29,10 +29,19 @@ export interface DatasetStatus {
   pairFiles: string[];
   /** Report folders, relative to reports/. */
   reports: string[];
-  /** What to run next, as a full command line; null when every stage is done. */
-  next: string | null;
-  /** Why that command. */
-  reason: string;
+  /** What to run next, and why. */
+  nextStep: NextStep;
+}
+
+/** The stage to run next (null: none to run) and why, as codes; the CLI words it as a command line. */
+export interface NextStep {
+  stage: 'crawl' | 'align' | 'pairs' | 'benchmark' | null;
+  /** no-data: no data.json; not-crawled / not-aligned: ids pending; no-pairs: no pair file; no-reports: no report; done: every stage done. */
+  why: 'no-data' | 'not-crawled' | 'not-aligned' | 'no-pairs' | 'no-reports' | 'done';
+  /** Ids the stage has yet to do (crawl, align); 0 for the others. */
+  pending: number;
+  /** The shards with pending ids, under the largest shard count the stage's logs were written with. */
+  pendingShards: { index: number; count: number }[];
 }
 
 /** What status reads from a root: data.json's ids, the last state of each log, the outputs present. */
@@ -73,47 +82,26 @@ function stageStatus(ids: readonly string[], verdict: (id: string) => Verdict, s
   return { ...total, byShard };
 }
 
-/** Where a dataset root stands, and the next command (pure). */
+/** The shards of the largest shard count that still have pending ids. */
+function pendingShards(s: StageStatus): NextStep['pendingShards'] {
+  const b = s.byShard.at(-1);
+  return b ? b.shards.flatMap((c, index) => (c.pending > 0 ? [{ index, count: b.count }] : [])) : [];
+}
+
+/** The first stage with work left, given the counts and outputs (pure). */
+function nextStep(inp: StatusInputs, crawl: StageStatus, align: StageStatus): NextStep {
+  const none = { pending: 0, pendingShards: [] };
+  if (!inp.hasData) return { stage: null, why: 'no-data', ...none };
+  if (crawl.pending > 0) return { stage: 'crawl', why: 'not-crawled', pending: crawl.pending, pendingShards: pendingShards(crawl) };
+  if (align.pending > 0) return { stage: 'align', why: 'not-aligned', pending: align.pending, pendingShards: pendingShards(align) };
+  if (inp.pairFiles.length === 0) return { stage: 'pairs', why: 'no-pairs', ...none };
+  if (inp.reports.length === 0) return { stage: 'benchmark', why: 'no-reports', ...none };
+  return { stage: null, why: 'done', ...none };
+}
+
+/** Where a dataset root stands, and the stage to run next (pure). */
 export function summarizeStatus(inp: StatusInputs): DatasetStatus {
   const crawl = stageStatus(inp.ids, (id) => crawlVerdict(inp.crawl.get(id)), inp.crawlShardCounts);
   const align = stageStatus(inp.ids, (id) => alignVerdict(inp.crawl.get(id), inp.landmarks.get(id)), inp.alignShardCounts);
-  const root = /^[\w./-]+$/.test(inp.root) ? inp.root : `'${inp.root.replace(/'/g, `'\\''`)}'`;
-  const pendingShards = (s: StageStatus) => s.byShard.at(-1)?.shards.flatMap((c, k) => (c.pending > 0 ? [`${k}/${s.byShard.at(-1)!.count}`] : [])) ?? [];
-  const shardNote = (s: StageStatus) => (pendingShards(s).length ? `; shards with pending ids: ${pendingShards(s).join(', ')}` : '');
-  let next: string | null;
-  let reason: string;
-  if (!inp.hasData) {
-    [next, reason] = [null, 'no image_data/data.json: put the records there (docs/formats.md)'];
-  } else if (crawl.pending > 0) {
-    [next, reason] = [`ecaf crawl --root ${root}`, `${crawl.pending} records not crawled yet${shardNote(crawl)}`];
-  } else if (align.pending > 0) {
-    [next, reason] = [`ecaf align --root ${root}`, `${align.pending} crawled photos not aligned yet${shardNote(align)}`];
-  } else if (inp.pairFiles.length === 0) {
-    [next, reason] = [`ecaf pairs --root ${root} --protocol cross-age`, 'no pair files in image_pairs/'];
-  } else if (inp.reports.length === 0) {
-    [next, reason] = [`ecaf benchmark --root ${root} --model builtin`, 'no reports yet (or pick your model)'];
-  } else {
-    [next, reason] = [null, `every stage done: ecaf report --root ${root} puts the reports side by side`];
-  }
-  return { root: inp.root, records: inp.ids.length, invalid: inp.invalid, crawl, align, pairFiles: inp.pairFiles, reports: inp.reports, next, reason };
-}
-
-const counts = (c: StageCounts) => `ok ${c.ok}  failed ${c.failed}  pending ${c.pending}`;
-
-/** What `ecaf status` prints. */
-export function formatStatus(s: DatasetStatus): string {
-  const lines = [`status of ${s.root}: ${s.records} records${s.invalid ? ` (${s.invalid} invalid left out)` : ''}`];
-  const stage = (name: string, st: StageStatus, note = '') => {
-    lines.push(`${name.padEnd(10)}${counts(st)}${note}`);
-    for (const b of st.byShard) {
-      lines.push(`  as ${b.count} shard${b.count === 1 ? '' : 's'}:`);
-      b.shards.forEach((c, k) => lines.push(`    ${`${k}/${b.count}`.padEnd(8)}${counts(c)}`));
-    }
-  };
-  stage('crawl', s.crawl);
-  stage('align', s.align, `  (of ${s.crawl.ok} crawled)`);
-  lines.push(`${'pairs'.padEnd(10)}${s.pairFiles.length ? s.pairFiles.join(', ') : 'none'}`);
-  lines.push(`${'benchmark'.padEnd(10)}${s.reports.length ? `${s.reports.length} report${s.reports.length === 1 ? '' : 's'}: ${s.reports.join(', ')}` : 'no reports'}`);
-  lines.push(s.next ? `next: ${s.next}   (${s.reason})` : `next: nothing to run (${s.reason})`);
-  return lines.join('\n');
+  return { root: inp.root, records: inp.ids.length, invalid: inp.invalid, crawl, align, pairFiles: inp.pairFiles, reports: inp.reports, nextStep: nextStep(inp, crawl, align) };
 }

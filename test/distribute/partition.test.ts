@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { describeShard, fnv1a64, inShard, parseShard, partition, resolveShard, shardOf, ShardError } from '../../src/distribute/index.js';
-import { UsageError } from '../../src/util/errors.js';
+import { describeShard } from '../../src/cli/command.js';
+import { exitCodeOf, renderError } from '../../src/cli/render.js';
+import { fnv1a64, inShard, parseShard, partition, resolveShard, shardOf, ShardError } from '../../src/distribute/index.js';
+import { EXIT_BAD_INPUT, UsageError } from '../../src/util/errors.js';
 
 /** The partition as docs/cluster.md spells it, plainly with BigInt: fmix64(FNV-1a 64(bytes)) mod N. */
 function reference(id: string, n: number): number {
@@ -94,8 +96,11 @@ describe('--shard K/N and the scheduler environment', () => {
     }
     expect(err).toBeInstanceOf(ShardError);
     expect(err).toBeInstanceOf(UsageError);
+    expect(exitCodeOf(err)).toBe(EXIT_BAD_INPUT);
     expect((err as ShardError).message).toMatch(reason);
-    expect((err as ShardError).message).toContain(`--shard ${text}`);
+    expect((err as ShardError).message).not.toMatch(/--[a-z]/);
+    expect(renderError(err)).toMatch(reason);
+    expect(renderError(err)).toContain(`--shard ${text}: `);
   });
 
   test('Slurm: task id minus min (over the step), count from SLURM_ARRAY_TASK_COUNT', () => {
@@ -111,6 +116,15 @@ describe('--shard K/N and the scheduler environment', () => {
     expect(() => resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0' })).toThrow(/SLURM_ARRAY_TASK_COUNT must be a whole number, got nothing/);
     expect(() => resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' })).toThrow(/SLURM_ARRAY_TASK_MIN/);
     expect(() => resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '9', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '2' })).toThrow(ShardError);
+    let err: unknown;
+    try {
+      resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '2', SLURM_ARRAY_TASK_STEP: '2' });
+    } catch (e) {
+      err = e;
+    }
+    expect(renderError(err)).toBe(
+      'shard from the environment SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_STEP=2: the array task ids must run MIN, MIN+STEP, ... (submit --array=0-<N-1>)',
+    );
   });
 
   test('Kubernetes: JOB_COMPLETION_INDEX of ECAF_SHARD_COUNT', () => {
