@@ -2,7 +2,7 @@ import type { RgbImage } from '../../util/faceapi.js';
 import type { Point } from '../similarity.js';
 import { calibrate, clipBox, decodePoints, levelSize, nms, pnetCandidates, pyramidScales, squareBox, type Candidate, type Corners, type Offsets } from './boxes.js';
 import type { MtcnnNets } from './nets.js';
-import { resizeBilinearPil } from './resample.js';
+import { packRgb, resizeRegionPil, type PackedRgb } from './resample.js';
 
 export interface MtcnnOptions {
   /** Smallest face side looked for, in pixels of the image given (min_face_size). */
@@ -28,30 +28,25 @@ export interface MtcnnFace {
   points: Point[];
 }
 
-/** RGB bytes to the nets' input: channels first, (p - 127.5) * 0.0078125, written at `at`. */
-function toInput(img: RgbImage, out: Float32Array, at = 0): void {
-  const plane = img.width * img.height;
-  for (let i = 0; i < plane; i++) {
-    out[at + i] = (img.data[3 * i]! - 127.5) * 0.0078125;
-    out[at + plane + i] = (img.data[3 * i + 1]! - 127.5) * 0.0078125;
-    out[at + 2 * plane + i] = (img.data[3 * i + 2]! - 127.5) * 0.0078125;
+/** A byte's value in the nets' input: (p - 127.5) * 0.0078125. */
+const NORMALIZED = Float32Array.from({ length: 256 }, (_, p) => (p - 127.5) * 0.0078125);
+
+/** RGB bytes to the nets' input, channels first, written at `at`. */
+function toInput(rgb: Uint8ClampedArray, out: Float32Array, at = 0): void {
+  const plane = rgb.length / 3;
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[at + i] = NORMALIZED[rgb[p]!]!;
+    out[at + plane + i] = NORMALIZED[rgb[p + 1]!]!;
+    out[at + 2 * plane + i] = NORMALIZED[rgb[p + 2]!]!;
   }
 }
 
-/** The box cut from the image (zeros where it passes the edges), then PIL-resized to size x size. */
-function cropBox(img: RgbImage, box: Corners, size: number): RgbImage {
-  const [x1, y1, x2, y2] = box;
-  const w = x2 - x1 + 1, h = y2 - y1 + 1;
-  const cut = Buffer.alloc(w * h * 3);
-  const sx1 = Math.max(x1, 0), sy1 = Math.max(y1, 0), sx2 = Math.min(x2, img.width - 1), sy2 = Math.min(y2, img.height - 1);
-  for (let y = sy1; y <= sy2 && sx2 >= sx1; y++) {
-    img.data.copy(cut, ((y - y1) * w + (sx1 - x1)) * 3, (y * img.width + sx1) * 3, (y * img.width + sx2 + 1) * 3);
-  }
-  return resizeBilinearPil({ data: cut, width: w, height: h }, size, size);
-}
+/** The box cut from the image (black where it passes the edges), PIL-resized to size x size. */
+const cropBox = (img: PackedRgb, [x1, y1, x2, y2]: Corners, size: number): Uint8ClampedArray =>
+  resizeRegionPil(img, { x: x1, y: y1, width: x2 - x1 + 1, height: y2 - y1 + 1 }, size, size);
 
 /** The crops of every box as one batch, and the boxes clipped to the image (see clipBox). */
-function batch(img: RgbImage, boxes: readonly Corners[], size: number): { input: Float32Array; clipped: Corners[] } {
+function batch(img: PackedRgb, boxes: readonly Corners[], size: number): { input: Float32Array; clipped: Corners[] } {
   const input = new Float32Array(boxes.length * 3 * size * size);
   boxes.forEach((b, i) => toInput(cropBox(img, b, size), input, i * 3 * size * size));
   return { input, clipped: boxes.map((b) => clipBox(b, img.width, img.height)) };
@@ -63,13 +58,12 @@ const hasPixels = (b: Corners): boolean => b[2] >= b[0];
 const offsetsAt = (a: Float32Array, i: number): Offsets => [a[4 * i]!, a[4 * i + 1]!, a[4 * i + 2]!, a[4 * i + 3]!];
 
 /** Stage 1: P-Net over the pyramid, NMS per level then over all, regression, squares. */
-async function proposals(img: RgbImage, nets: MtcnnNets, opts: MtcnnOptions): Promise<Corners[]> {
+async function proposals(img: PackedRgb, nets: MtcnnNets, opts: MtcnnOptions): Promise<Corners[]> {
   const all: Candidate[] = [];
   for (const s of pyramidScales(img.width, img.height, opts.minFace)) {
     const [w, h] = levelSize(img.width, img.height, s);
-    const level = resizeBilinearPil(img, w, h);
     const input = new Float32Array(3 * w * h);
-    toInput(level, input);
+    toInput(resizeRegionPil(img, { x: 0, y: 0, width: img.width, height: img.height }, w, h), input);
     const out = await nets.pnet(input, h, w);
     const found = pnetCandidates(out.probs, out.offsets, out.rows, out.cols, s, opts.thresholds[0]);
     for (const i of nms(found.map((c) => c.box), found.map((c) => c.score), NMS_LEVEL, 'union')) all.push(found[i]!);
@@ -79,7 +73,7 @@ async function proposals(img: RgbImage, nets: MtcnnNets, opts: MtcnnOptions): Pr
 }
 
 /** Stage 2: R-Net on 24x24 crops, threshold, NMS, regression, squares. */
-async function refine(img: RgbImage, nets: MtcnnNets, boxes: Corners[], opts: MtcnnOptions): Promise<Corners[]> {
+async function refine(img: PackedRgb, nets: MtcnnNets, boxes: Corners[], opts: MtcnnOptions): Promise<Corners[]> {
   if (boxes.length === 0) return [];
   const { input, clipped } = batch(img, boxes, 24);
   const out = await nets.rnet(input, boxes.length);
@@ -89,7 +83,7 @@ async function refine(img: RgbImage, nets: MtcnnNets, boxes: Corners[], opts: Mt
 }
 
 /** Stage 3: O-Net on 48x48 crops, threshold, landmarks, regression, NMS in min mode. */
-async function output(img: RgbImage, nets: MtcnnNets, boxes: Corners[], opts: MtcnnOptions): Promise<MtcnnFace[]> {
+async function output(img: PackedRgb, nets: MtcnnNets, boxes: Corners[], opts: MtcnnOptions): Promise<MtcnnFace[]> {
   if (boxes.length === 0) return [];
   const { input, clipped } = batch(img, boxes, 48);
   const out = await nets.onet(input, boxes.length);
@@ -105,7 +99,8 @@ async function output(img: RgbImage, nets: MtcnnNets, boxes: Corners[], opts: Mt
  * `detect_faces`), faces best first, in the image's pixels.
  */
 export async function mtcnnFaces(img: RgbImage, nets: MtcnnNets, opts: MtcnnOptions = MTCNN_DEFAULTS): Promise<MtcnnFace[]> {
-  const stage1 = await proposals(img, nets, opts);
-  const stage2 = await refine(img, nets, stage1, opts);
-  return output(img, nets, stage2, opts);
+  const packed = packRgb(img);
+  const stage1 = await proposals(packed, nets, opts);
+  const stage2 = await refine(packed, nets, stage1, opts);
+  return output(packed, nets, stage2, opts);
 }

@@ -5,7 +5,7 @@ const PRECISION_BITS = 22;
 const ONE = 2 ** PRECISION_BITS;
 const HALF = 2 ** (PRECISION_BITS - 1);
 
-/** Taps of one output pixel: the first source index and the integer weights. */
+/** Taps of each output pixel: its first source index, its tap count and its integer weights. */
 interface Taps {
   start: Int32Array;
   count: Int32Array;
@@ -46,55 +46,160 @@ function bilinearTaps(inSize: number, outSize: number): Taps {
   return { start, count, weights, size };
 }
 
-/** PIL's clip8: the fixed-point sum back to a byte (sums stay below 2^31: int32 arithmetic). */
-const clip8 = (v: number): number => (v <= 0 ? 0 : v >= 256 * ONE ? 255 : v >> PRECISION_BITS);
+/** Tables by (in size, out size): a photo's pyramid and its many same-size crops reuse them. */
+const tapsCache = new Map<number, Taps>();
+const TAPS_CACHE_LIMIT = 512;
+
+function cachedTaps(inSize: number, outSize: number): Taps {
+  const key = inSize * 65536 + outSize;
+  let t = tapsCache.get(key);
+  if (!t) {
+    if (tapsCache.size >= TAPS_CACHE_LIMIT) tapsCache.clear();
+    t = bilinearTaps(inSize, outSize);
+    tapsCache.set(key, t);
+  }
+  return t;
+}
+
+/** An RGB image with each pixel's 3 bytes in one int32 (r | g << 8 | b << 16): one load per tap. */
+export interface PackedRgb {
+  px: Int32Array;
+  width: number;
+  height: number;
+}
+
+export function packRgb(img: RgbImage): PackedRgb {
+  const px = new Int32Array(img.width * img.height), d = img.data;
+  for (let i = 0, p = 0; i < px.length; i++, p += 3) px[i] = d[p]! | (d[p + 1]! << 8) | (d[p + 2]! << 16);
+  return { px, width: img.width, height: img.height };
+}
+
+/** A rectangle of the image to resize, in its pixels; it may pass the image's edges, which read as black. */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/*
+ * Bilinear weights are never negative and sum to about ONE, so a sum stays in [0, 256 * ONE + a few
+ * ulps] (int32): PIL's clip8 is then `sum >> PRECISION_BITS` clamped at 255, which a
+ * Uint8ClampedArray store does. A black pixel adds nothing to a sum: taps outside the image are
+ * skipped, and a row outside it comes out black (HALF >> PRECISION_BITS is 0).
+ */
 
 /**
- * `Image.resize((width, height), Image.BILINEAR)` of Pillow on RGB, byte for byte: separable,
- * horizontal pass first into bytes, then vertical (Resample.c). MTCNN's pyramid and its 24/48
- * crops are made with it in ECAF's aligner (TropComplique/mtcnn-pytorch); pinned against PIL by
- * test/align/mtcnn.test.ts.
+ * The horizontal pass over the region's rows into `out` (width `t.start.length`), 3 channels and
+ * 2 rows at once: the rows share each weight load and the loop's overhead.
  */
-export function resizeBilinearPil(img: RgbImage, width: number, height: number): RgbImage {
-  if (width === img.width && height === img.height) return { data: Buffer.from(img.data), width, height };
-  let src: Uint8Array = img.data;
-  if (width !== img.width) {
-    const t = bilinearTaps(img.width, width);
-    const out = Buffer.alloc(width * img.height * 3);
-    for (let y = 0; y < img.height; y++) {
-      const row = y * img.width * 3, orow = y * width * 3;
-      for (let xx = 0; xx < width; xx++) {
-        const s = t.start[xx]!, n = t.count[xx]!, base = xx * t.size;
-        let r = HALF, g = HALF, b = HALF;
-        for (let i = 0; i < n; i++) {
-          const w = t.weights[base + i]!, p = row + (s + i) * 3;
-          r = (r + src[p]! * w) | 0;
-          g = (g + src[p + 1]! * w) | 0;
-          b = (b + src[p + 2]! * w) | 0;
-        }
-        const o = orow + xx * 3;
-        out[o] = clip8(r);
-        out[o + 1] = clip8(g);
-        out[o + 2] = clip8(b);
-      }
-    }
-    if (height === img.height) return { data: out, width, height };
-    src = out;
+function horizontal(img: PackedRgb, r: Region, t: Taps, out: Uint8ClampedArray): void {
+  const src = img.px, inW = img.width;
+  const { start, count, weights, size } = t;
+  const outW = start.length, os = outW * 3;
+  // each output pixel's taps inside the image: first image column, first weight, end weight
+  const col = new Int32Array(outW), first = new Int32Array(outW), end = new Int32Array(outW);
+  for (let xx = 0; xx < outW; xx++) {
+    const c0 = r.x + start[xx]!;
+    const lo = Math.max(0, -c0), hi = Math.min(count[xx]!, inW - c0);
+    col[xx] = c0 + lo;
+    first[xx] = xx * size + lo;
+    end[xx] = xx * size + Math.max(lo, hi);
   }
-  const t = bilinearTaps(img.height, height);
-  const stride = width * 3;
-  const out = Buffer.alloc(stride * height);
+  const y1 = Math.min(r.height, img.height - r.y);
+  let y = Math.max(0, -r.y);
+  for (; y + 1 < y1; y += 2) {
+    const row = (r.y + y) * inW;
+    for (let xx = 0, o = y * os; xx < outW; xx++, o += 3) {
+      const e = end[xx]!;
+      let r0 = HALF, g0 = HALF, b0 = HALF, r1 = HALF, g1 = HALF, b1 = HALF;
+      for (let k = first[xx]!, p = row + col[xx]!; k < e; k++, p++) {
+        const w = weights[k]!, v = src[p]!, u = src[p + inW]!;
+        r0 = (r0 + (v & 255) * w) | 0;
+        g0 = (g0 + ((v >> 8) & 255) * w) | 0;
+        b0 = (b0 + (v >> 16) * w) | 0;
+        r1 = (r1 + (u & 255) * w) | 0;
+        g1 = (g1 + ((u >> 8) & 255) * w) | 0;
+        b1 = (b1 + (u >> 16) * w) | 0;
+      }
+      out[o] = r0 >> PRECISION_BITS;
+      out[o + 1] = g0 >> PRECISION_BITS;
+      out[o + 2] = b0 >> PRECISION_BITS;
+      out[o + os] = r1 >> PRECISION_BITS;
+      out[o + os + 1] = g1 >> PRECISION_BITS;
+      out[o + os + 2] = b1 >> PRECISION_BITS;
+    }
+  }
+  if (y < y1) {
+    const row = (r.y + y) * inW;
+    for (let xx = 0, o = y * os; xx < outW; xx++, o += 3) {
+      const e = end[xx]!;
+      let r0 = HALF, g0 = HALF, b0 = HALF;
+      for (let k = first[xx]!, p = row + col[xx]!; k < e; k++, p++) {
+        const w = weights[k]!, v = src[p]!;
+        r0 = (r0 + (v & 255) * w) | 0;
+        g0 = (g0 + ((v >> 8) & 255) * w) | 0;
+        b0 = (b0 + (v >> 16) * w) | 0;
+      }
+      out[o] = r0 >> PRECISION_BITS;
+      out[o + 1] = g0 >> PRECISION_BITS;
+      out[o + 2] = b0 >> PRECISION_BITS;
+    }
+  }
+}
+
+/** The region's bytes as they are (black outside the image): PIL skips a pass whose size does not change. */
+function cut(img: PackedRgb, r: Region): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(r.width * r.height * 3);
+  const x0 = Math.max(r.x, 0), x1 = Math.min(r.x + r.width, img.width);
+  for (let y = Math.max(r.y, 0); y < Math.min(r.y + r.height, img.height); y++) {
+    for (let x = x0, o = ((y - r.y) * r.width + x0 - r.x) * 3; x < x1; x++, o += 3) {
+      const v = img.px[y * img.width + x]!;
+      out[o] = v & 255;
+      out[o + 1] = (v >> 8) & 255;
+      out[o + 2] = v >> 16;
+    }
+  }
+  return out;
+}
+
+/** The vertical pass, row by row into an accumulator so the source is read in order. */
+function vertical(src: Uint8ClampedArray, stride: number, t: Taps, out: Uint8ClampedArray): void {
+  const { start, count, weights, size } = t;
   const acc = new Int32Array(stride);
-  for (let yy = 0; yy < height; yy++) {
-    const s = t.start[yy]!, n = t.count[yy]!, base = yy * t.size;
+  for (let yy = 0; yy < start.length; yy++) {
+    const base = yy * size, n = count[yy]!;
     acc.fill(HALF);
-    // row by row into an accumulator: the source is read in order
-    for (let i = 0; i < n; i++) {
-      const w = t.weights[base + i]!, row = (s + i) * stride;
+    for (let i = 0, row = start[yy]! * stride; i < n; i++, row += stride) {
+      const w = weights[base + i]!;
       for (let x = 0; x < stride; x++) acc[x] = (acc[x]! + src[row + x]! * w) | 0;
     }
-    const orow = yy * stride;
-    for (let x = 0; x < stride; x++) out[orow + x] = clip8(acc[x]!);
+    for (let x = 0, o = yy * stride; x < stride; x++, o++) out[o] = acc[x]! >> PRECISION_BITS;
   }
-  return { data: out, width, height };
+}
+
+/**
+ * Pillow's `img.crop(region).resize((width, height), Image.BILINEAR)` on RGB, byte for byte:
+ * separable, horizontal pass first into bytes, then vertical (Resample.c). MTCNN's pyramid and its
+ * 24/48 crops are made with it in ECAF's aligner (TropComplique/mtcnn-pytorch); pinned against PIL
+ * by test/align/mtcnn.test.ts. Returns RGB bytes, pixel after pixel.
+ */
+export function resizeRegionPil(img: PackedRgb, r: Region, width: number, height: number): Uint8ClampedArray {
+  let mid: Uint8ClampedArray;
+  if (width !== r.width) {
+    mid = new Uint8ClampedArray(width * r.height * 3);
+    horizontal(img, r, cachedTaps(r.width, width), mid);
+  } else {
+    mid = cut(img, r);
+  }
+  if (height === r.height) return mid;
+  const out = new Uint8ClampedArray(width * height * 3);
+  vertical(mid, width * 3, cachedTaps(r.height, height), out);
+  return out;
+}
+
+/** `Image.resize((width, height), Image.BILINEAR)` of Pillow on RGB, byte for byte (resizeRegionPil). */
+export function resizeBilinearPil(img: RgbImage, width: number, height: number): RgbImage {
+  const out = resizeRegionPil(packRgb(img), { x: 0, y: 0, width: img.width, height: img.height }, width, height);
+  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width, height };
 }
