@@ -84,19 +84,22 @@ export interface Region {
 
 /*
  * Bilinear weights are never negative and sum to about ONE, so a sum stays in [0, 256 * ONE + a few
- * ulps] (int32): PIL's clip8 is then `sum >> PRECISION_BITS` clamped at 255, which a
- * Uint8ClampedArray store does. A black pixel adds nothing to a sum: taps outside the image are
- * skipped, and a row outside it comes out black (HALF >> PRECISION_BITS is 0).
+ * ulps] (int32): PIL's clip8 is then `sum >> PRECISION_BITS` clamped at 255. A black pixel adds
+ * nothing to a sum: taps outside the image are skipped, and a row outside it comes out black
+ * (HALF >> PRECISION_BITS is 0).
  */
+const clip8 = (v: number): number => Math.min(v >> PRECISION_BITS, 255);
+const pack = (r: number, g: number, b: number): number => clip8(r) | (clip8(g) << 8) | (clip8(b) << 16);
 
 /**
- * The horizontal pass over the region's rows into `out` (width `t.start.length`), 3 channels and
- * 2 rows at once: the rows share each weight load and the loop's overhead.
+ * The horizontal pass over the region's rows into packed pixels (width `t.start.length`), 3
+ * channels and 2 rows at once: the rows share each weight load and the loop's overhead.
  */
-function horizontal(img: PackedRgb, r: Region, t: Taps, out: Uint8ClampedArray): void {
+function horizontal(img: PackedRgb, r: Region, t: Taps): PackedRgb {
   const src = img.px, inW = img.width;
   const { start, count, weights, size } = t;
-  const outW = start.length, os = outW * 3;
+  const outW = start.length;
+  const out = new Int32Array(outW * r.height);
   // each output pixel's taps inside the image: first image column, first weight, end weight
   const col = new Int32Array(outW), first = new Int32Array(outW), end = new Int32Array(outW);
   for (let xx = 0; xx < outW; xx++) {
@@ -110,7 +113,7 @@ function horizontal(img: PackedRgb, r: Region, t: Taps, out: Uint8ClampedArray):
   let y = Math.max(0, -r.y);
   for (; y + 1 < y1; y += 2) {
     const row = (r.y + y) * inW;
-    for (let xx = 0, o = y * os; xx < outW; xx++, o += 3) {
+    for (let xx = 0, o = y * outW; xx < outW; xx++, o++) {
       const e = end[xx]!;
       let r0 = HALF, g0 = HALF, b0 = HALF, r1 = HALF, g1 = HALF, b1 = HALF;
       for (let k = first[xx]!, p = row + col[xx]!; k < e; k++, p++) {
@@ -122,17 +125,13 @@ function horizontal(img: PackedRgb, r: Region, t: Taps, out: Uint8ClampedArray):
         g1 = (g1 + ((u >> 8) & 255) * w) | 0;
         b1 = (b1 + (u >> 16) * w) | 0;
       }
-      out[o] = r0 >> PRECISION_BITS;
-      out[o + 1] = g0 >> PRECISION_BITS;
-      out[o + 2] = b0 >> PRECISION_BITS;
-      out[o + os] = r1 >> PRECISION_BITS;
-      out[o + os + 1] = g1 >> PRECISION_BITS;
-      out[o + os + 2] = b1 >> PRECISION_BITS;
+      out[o] = pack(r0, g0, b0);
+      out[o + outW] = pack(r1, g1, b1);
     }
   }
   if (y < y1) {
     const row = (r.y + y) * inW;
-    for (let xx = 0, o = y * os; xx < outW; xx++, o += 3) {
+    for (let xx = 0, o = y * outW; xx < outW; xx++, o++) {
       const e = end[xx]!;
       let r0 = HALF, g0 = HALF, b0 = HALF;
       for (let k = first[xx]!, p = row + col[xx]!; k < e; k++, p++) {
@@ -141,41 +140,54 @@ function horizontal(img: PackedRgb, r: Region, t: Taps, out: Uint8ClampedArray):
         g0 = (g0 + ((v >> 8) & 255) * w) | 0;
         b0 = (b0 + (v >> 16) * w) | 0;
       }
-      out[o] = r0 >> PRECISION_BITS;
-      out[o + 1] = g0 >> PRECISION_BITS;
-      out[o + 2] = b0 >> PRECISION_BITS;
+      out[o] = pack(r0, g0, b0);
     }
   }
+  return { px: out, width: outW, height: r.height };
 }
 
-/** The region's bytes as they are (black outside the image): PIL skips a pass whose size does not change. */
-function cut(img: PackedRgb, r: Region): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(r.width * r.height * 3);
+/** The region as it is (black outside the image): PIL skips a pass whose size does not change. */
+function cut(img: PackedRgb, r: Region): PackedRgb {
+  const out = new Int32Array(r.width * r.height);
   const x0 = Math.max(r.x, 0), x1 = Math.min(r.x + r.width, img.width);
-  for (let y = Math.max(r.y, 0); y < Math.min(r.y + r.height, img.height); y++) {
-    for (let x = x0, o = ((y - r.y) * r.width + x0 - r.x) * 3; x < x1; x++, o += 3) {
-      const v = img.px[y * img.width + x]!;
-      out[o] = v & 255;
-      out[o + 1] = (v >> 8) & 255;
-      out[o + 2] = v >> 16;
+  for (let y = Math.max(r.y, 0); y < Math.min(r.y + r.height, img.height) && x1 > x0; y++) {
+    out.set(img.px.subarray(y * img.width + x0, y * img.width + x1), (y - r.y) * r.width + x0 - r.x);
+  }
+  return { px: out, width: r.width, height: r.height };
+}
+
+/** The vertical pass into RGB bytes, each output pixel's taps summed down its column, 2 pixels at once. */
+function vertical(img: PackedRgb, t: Taps): Uint8ClampedArray {
+  const src = img.px, width = img.width;
+  const { start, count, weights, size } = t;
+  const out = new Uint8ClampedArray(width * start.length * 3);
+  for (let yy = 0, o = 0; yy < start.length; yy++) {
+    const base = yy * size, e = base + count[yy]!, row = start[yy]! * width;
+    for (let x = 0; x < width; x++, o += 3) {
+      let r = HALF, g = HALF, b = HALF;
+      for (let k = base, p = row + x; k < e; k++, p += width) {
+        const w = weights[k]!, v = src[p]!;
+        r = (r + (v & 255) * w) | 0;
+        g = (g + ((v >> 8) & 255) * w) | 0;
+        b = (b + (v >> 16) * w) | 0;
+      }
+      out[o] = r >> PRECISION_BITS;
+      out[o + 1] = g >> PRECISION_BITS;
+      out[o + 2] = b >> PRECISION_BITS;
     }
   }
   return out;
 }
 
-/** The vertical pass, row by row into an accumulator so the source is read in order. */
-function vertical(src: Uint8ClampedArray, stride: number, t: Taps, out: Uint8ClampedArray): void {
-  const { start, count, weights, size } = t;
-  const acc = new Int32Array(stride);
-  for (let yy = 0; yy < start.length; yy++) {
-    const base = yy * size, n = count[yy]!;
-    acc.fill(HALF);
-    for (let i = 0, row = start[yy]! * stride; i < n; i++, row += stride) {
-      const w = weights[base + i]!;
-      for (let x = 0; x < stride; x++) acc[x] = (acc[x]! + src[row + x]! * w) | 0;
-    }
-    for (let x = 0, o = yy * stride; x < stride; x++, o++) out[o] = acc[x]! >> PRECISION_BITS;
+function unpack(img: PackedRgb): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(img.px.length * 3);
+  for (let i = 0, o = 0; i < img.px.length; i++, o += 3) {
+    const v = img.px[i]!;
+    out[o] = v & 255;
+    out[o + 1] = (v >> 8) & 255;
+    out[o + 2] = v >> 16;
   }
+  return out;
 }
 
 /**
@@ -185,17 +197,8 @@ function vertical(src: Uint8ClampedArray, stride: number, t: Taps, out: Uint8Cla
  * by test/align/mtcnn.test.ts. Returns RGB bytes, pixel after pixel.
  */
 export function resizeRegionPil(img: PackedRgb, r: Region, width: number, height: number): Uint8ClampedArray {
-  let mid: Uint8ClampedArray;
-  if (width !== r.width) {
-    mid = new Uint8ClampedArray(width * r.height * 3);
-    horizontal(img, r, cachedTaps(r.width, width), mid);
-  } else {
-    mid = cut(img, r);
-  }
-  if (height === r.height) return mid;
-  const out = new Uint8ClampedArray(width * height * 3);
-  vertical(mid, width * 3, cachedTaps(r.height, height), out);
-  return out;
+  const mid = width !== r.width ? horizontal(img, r, cachedTaps(r.width, width)) : cut(img, r);
+  return height !== r.height ? vertical(mid, cachedTaps(r.height, height)) : unpack(mid);
 }
 
 /** `Image.resize((width, height), Image.BILINEAR)` of Pillow on RGB, byte for byte (resizeRegionPil). */
