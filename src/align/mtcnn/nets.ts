@@ -81,7 +81,10 @@ export async function openMtcnnNets(dir = MTCNN_MODEL_DIR, threads = 1): Promise
       throw new ModelFileError(file, `not a loadable ONNX model (${(err as Error).message.split('\n')[0]}); reinstall ecaf`);
     }
   };
-  const [p, r, o] = await Promise.all(MTCNN_NETS.map(open));
+  // one after the other, so a missing model set is reported by its first file, every time
+  const sessions: InferenceSession[] = [];
+  for (const name of MTCNN_NETS) sessions.push(await open(name));
+  const [p, r, o] = sessions;
   const run = async (session: InferenceSession, input: Float32Array, dims: number[]): Promise<Record<string, Tensor>> =>
     (await session.run({ input: new ort.Tensor('float32', input, dims) })) as Record<string, Tensor>;
   return {
