@@ -82,7 +82,7 @@ try {
 
   const t1 = performance.now();
   const c1 = process.cpuUsage();
-  const [r] = await runBenchmark({ root: dir, model, pairs: [file], flip: false, progress: false, log: () => undefined });
+  const [r] = (await runBenchmark({ root: dir, model, pairs: [file], flip: false, progress: false, log: () => undefined })).results;
   const total = (performance.now() - t1) / 1000;
   const cu = process.cpuUsage(c1);
   const cpu = (cu.user + cu.system) / 1e6;

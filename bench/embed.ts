@@ -63,7 +63,7 @@ let outside = 0;
 /** Images/s of the whole embedding stage, from an empty cache. */
 async function ours(root: string, model: string, device: 'cpu' | 'auto'): Promise<number> {
   await rm(path.join(root, '.ecaf-cache'), { recursive: true, force: true });
-  const [r] = await runBenchmark({ root, model, device, batch: BATCH, folds: 2, out: path.join(root, 'out'), ...quiet });
+  const [r] = (await runBenchmark({ root, model, device, batch: BATCH, folds: 2, out: path.join(root, 'out'), ...quiet })).results;
   const { seconds, modelSeconds, imagesPerSecond } = r!.report.speed;
   outside = 1 - modelSeconds / seconds;
   return imagesPerSecond!;
