@@ -26,7 +26,7 @@ const REMEDIES: Record<Remedy, string> = {
   folds: '--folds sets the number of folds',
   pairs: '--pairs names pair files',
   images: '--images picks the other aligned folder',
-  out: '--out names another file',
+  out: '--out names another place to write',
   'run:crawl': 'run ecaf crawl first',
   'run:align': 'run ecaf align first',
   'run:pairs': 'run ecaf pairs first',
