@@ -67,7 +67,7 @@ export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions =
     try {
       return await ort.InferenceSession.create(file, { executionProviders: providers });
     } catch (err) {
-      if (/protobuf parsing failed|invalid_protobuf|no graph was found/i.test((err as Error).message)) throw new UsageError(`not an ONNX model: ${file}`);
+      if (/protobuf parsing failed|invalid_protobuf|no graph was found|does not have a graph/i.test((err as Error).message)) throw new UsageError(`not an ONNX model: ${file}`);
       throw err;
     }
   };
