@@ -8,6 +8,7 @@ import { applySimilarity, type Affine, type Point } from '../../src/align/simila
 import { mtcnnTemplate } from '../../src/align/template.js';
 import { lanczosTaps, transformResize, warpAffine } from '../../src/align/warp.js';
 import type { RgbImage } from '../../src/util/faceapi.js';
+import { describeWithPython, PYTHON } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -132,9 +133,7 @@ describe('fused transform and Lanczos shrink (transformResize)', () => {
   });
 });
 
-const PYTHON = '/usr/bin/python3';
-const hasPython = spawnSync(PYTHON, ['-c', 'import numpy, PIL.Image'], { stdio: 'ignore' }).status === 0;
-const withPython = hasPython ? describe : describe.skip;
+const withPython = describeWithPython(['numpy', 'PIL.Image']);
 
 withPython('transformResize against PIL transform(BILINEAR) + resize(LANCZOS) in floating point (needs /usr/bin/python3 with numpy, PIL)', () => {
   let dir: string;

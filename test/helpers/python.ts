@@ -36,8 +36,9 @@ export function pythonSkipReason(modules: readonly string[], python = PYTHON): s
 export function describeWithPython(modules: readonly string[], python = PYTHON): (name: string, fn: () => void) => void {
   const reason = pythonSkipReason(modules, python);
   return (name, fn) => {
-    if (reason === undefined) return describe(name, fn);
-    console.warn(`SKIPPED "${name}": ${reason}`);
-    return describe.skip(`${name} (SKIPPED: ${reason})`, fn);
+    if (reason !== undefined) console.warn(`SKIPPED "${name}": ${reason}`);
+    // skipped only when Python lacks a module: the reason is in the block's name and printed
+    const block = reason === undefined ? describe : describe.skip;
+    return block(reason === undefined ? name : `${name} (SKIPPED: ${reason})`, fn);
   };
 }
