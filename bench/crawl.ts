@@ -8,10 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { CRAWL_BENCH_CACHE, crawlBenchImages } from './crawl-images.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const CACHE = path.join(ROOT, '.bench', 'crawl');
+const CACHE = CRAWL_BENCH_CACHE;
 const ECAF = path.join(ROOT, 'bin', 'ecaf.js');
 
 function arg(name: string, fallback: number): number {
@@ -22,26 +22,6 @@ const IMAGES = arg('images', 5000);
 const ROUNDS = arg('rounds', 1);
 const RECORDS = arg('records', 1_000_000);
 const PARALLEL = 64;
-
-/** Distinct ~50 KB JPEGs (320x240 noise, quality 80), made once and cached under .bench/. */
-async function images(): Promise<string> {
-  const dir = path.join(CACHE, `images-${IMAGES}`);
-  if (existsSync(path.join(dir, `${IMAGES - 1}.jpg`))) return dir;
-  await fs.mkdir(dir, { recursive: true });
-  process.stderr.write(`making ${IMAGES} JPEGs in ${dir}\n`);
-  const w = 320;
-  const h = 240;
-  for (let i = 0; i < IMAGES; i++) {
-    const px = Buffer.alloc(w * h * 3);
-    let x = (i + 1) * 2654435761;
-    for (let p = 0; p < px.length; p++) {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      px[p] = x >>> 24;
-    }
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 80 }).toFile(path.join(dir, `${i}.jpg`));
-  }
-  return dir;
-}
 
 /** A data.json of `n` records (Face++-style attributes, ~320 bytes each), cached. */
 async function bigDataJson(n: number): Promise<string> {
@@ -96,7 +76,7 @@ async function startServer(dir: string): Promise<{ port: number; stop: () => voi
 }
 
 async function main(): Promise<void> {
-  const dir = await images();
+  const dir = await crawlBenchImages(IMAGES);
   const server = await startServer(dir);
   const urls = Array.from({ length: IMAGES }, (_, i) => `http://127.0.0.1:${server.port}/img/${i}.jpg`);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ecaf-bench-crawl-'));

@@ -8,18 +8,17 @@
  * Options: --images N (5000) --rounds N (1) --repeat N (2: copies of the 6 demo photos) --records N (100000)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { datasetLayout } from '../dist/dataset/layout.js';
 import { readStageStates, shardOf } from '../dist/distribute/index.js';
 import { FACE_API_DEMO_DIR } from '../dist/util/faceapi.js';
 import { readLastStates } from '../dist/util/jsonl.js';
+import { crawlBenchImages } from './crawl-images.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ECAF = path.join(ROOT, 'bin', 'ecaf.js');
-const CACHE = path.join(ROOT, '.bench', 'crawl');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,23 +29,6 @@ const ROUNDS = arg('rounds', 1);
 const REPEAT = arg('repeat', 2);
 const RECORDS = arg('records', 100_000);
 const PARALLEL = 64;
-
-/** The same ~50 KB noise JPEGs as bench:crawl (shared cache under .bench/crawl). */
-async function images(): Promise<string> {
-  const dir = path.join(CACHE, `images-${IMAGES}`);
-  if (existsSync(path.join(dir, `${IMAGES - 1}.jpg`))) return dir;
-  await fs.mkdir(dir, { recursive: true });
-  for (let i = 0; i < IMAGES; i++) {
-    const px = Buffer.alloc(320 * 240 * 3);
-    let x = (i + 1) * 2654435761;
-    for (let p = 0; p < px.length; p++) {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      px[p] = x >>> 24;
-    }
-    await sharp(px, { raw: { width: 320, height: 240, channels: 3 } }).jpeg({ quality: 80 }).toFile(path.join(dir, `${i}.jpg`));
-  }
-  return dir;
-}
 
 /** Run `node ecaf ...args` per entry of `runs`, all at once: wall seconds until the last ends. */
 async function together(runs: string[][]): Promise<number> {
@@ -85,7 +67,7 @@ async function newRoot(work: string, name: string, records: object[]): Promise<s
 }
 
 async function crawlBench(work: string, lines: string[]): Promise<void> {
-  const server = await startServer(await images());
+  const server = await startServer(await crawlBenchImages(IMAGES));
   const records = Array.from({ length: IMAGES }, (_, i) => ({ id: `img_${i}`, image_url: `http://127.0.0.1:${server.port}/img/${i}.jpg` }));
   try {
     for (let round = 1; round <= ROUNDS; round++) {
