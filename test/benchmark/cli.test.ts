@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
 import { ECAF_BIN, runEcaf } from '../helpers/cli.js';
 import { describeWithPython, pythonSkipReason } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeRoot, makeTinyOnnx, TINY_ONNX_MODULES } from './fixtures.js';
+import { makeDemoPhotoRoot, makeRoot, makeTinyOnnx, TINY_ONNX_MODULES } from './fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -47,15 +46,7 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
   it('stops on Ctrl-C with exit 130, keeping the finished embeddings for the next run', async () => {
     // 40 copies of face-api's demo photos as "aligned" faces, two per model call
     const root = path.join(dir, 'sigint');
-    const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
-    await fs.mkdir(mtcnn, { recursive: true });
-    await fs.mkdir(path.join(root, 'image_pairs'));
-    const lines: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      await fs.symlink(path.join(FACE_API_DEMO_DIR, `sample${(i % 6) + 1}.jpg`), path.join(mtcnn, `f${i}.jpg`));
-      if (i % 2) lines.push(`f${i - 1}.jpg f${i}.jpg ${i % 4 === 1 ? 1 : -1}`);
-    }
-    await fs.writeFile(path.join(root, 'image_pairs', 'demo.txt'), lines.join('\n') + '\n');
+    await makeDemoPhotoRoot(root);
     const child = spawn(process.execPath, [ECAF_BIN, 'benchmark', '--root', root, '--model', 'builtin', '--batch', '2', '--folds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';

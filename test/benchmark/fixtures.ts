@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
 import { PYTHON } from '../helpers/python.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -47,3 +48,16 @@ export async function makeRoot(root: string): Promise<void> {
   await fs.writeFile(path.join(root, 'image_pairs', 'children.json'), JSON.stringify({ protocol: 'children', foldSize: 8, parameters: { childMaxAge: 10, adultMinAge: 20 } }));
 }
 
+
+/** A root of 40 copies of face-api's demo photos as "aligned" faces and a 20-pair list, image_pairs/demo.txt. */
+export async function makeDemoPhotoRoot(root: string): Promise<void> {
+  const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
+  await fs.mkdir(mtcnn, { recursive: true });
+  await fs.mkdir(path.join(root, 'image_pairs'));
+  const lines: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    await fs.symlink(path.join(FACE_API_DEMO_DIR, `sample${(i % 6) + 1}.jpg`), path.join(mtcnn, `f${i}.jpg`));
+    if (i % 2) lines.push(`f${i - 1}.jpg f${i}.jpg ${i % 4 === 1 ? 1 : -1}`);
+  }
+  await fs.writeFile(path.join(root, 'image_pairs', 'demo.txt'), lines.join('\n') + '\n');
+}

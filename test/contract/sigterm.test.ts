@@ -6,6 +6,7 @@ import { TEMP_MARKER } from '../../src/util/atomic.js';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
 import { makeRoot } from '../align/helpers.js';
 import { FaultServer, makeImage, serve } from '../crawl/fault-server.js';
+import { makeDemoPhotoRoot } from '../benchmark/fixtures.js';
 import { writeData } from '../crawl/helpers.js';
 import { ECAF_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -164,20 +165,9 @@ describe('SIGTERM stops every stage cleanly (exit 143) and a rerun completes it'
   }, 120_000);
 
   it('benchmark', async () => {
-    const make = async (root: string) => {
-      const mtcnn = path.join(root, 'image_data', 'img_mtcnn');
-      await fs.mkdir(mtcnn, { recursive: true });
-      await fs.mkdir(path.join(root, 'image_pairs'));
-      const lines: string[] = [];
-      for (let i = 0; i < 40; i++) {
-        await fs.symlink(path.join(FACE_API_DEMO_DIR, `sample${(i % 6) + 1}.jpg`), path.join(mtcnn, `f${i}.jpg`));
-        if (i % 2) lines.push(`f${i - 1}.jpg f${i}.jpg ${i % 4 === 1 ? 1 : -1}`);
-      }
-      await fs.writeFile(path.join(root, 'image_pairs', 'demo.txt'), lines.join('\n') + '\n');
-    };
     const [stopped, whole] = [path.join(dir, 'bench-stopped'), path.join(dir, 'bench-whole')];
-    await make(stopped);
-    await make(whole);
+    await makeDemoPhotoRoot(stopped);
+    await makeDemoPhotoRoot(whole);
     const args = (root: string) => ['benchmark', '--root', root, '--model', 'builtin', '--batch', '2', '--folds', '2'];
 
     // the first progress line (piped: one per tenth of the work) means some batches are done
