@@ -24,7 +24,13 @@ export interface EmbedOptions {
   cacheTag?: string;
   /** Also keep the model's age / gender estimates, when it has such heads (default true). */
   estimates?: boolean;
+  /** Told what became of each image (by its position in the request) as soon as it is known. */
+  onOutcome?: (at: number, outcome: ImageOutcome) => void;
 }
+
+/** What became of one image: `embedded` now, read from the cache (`cached`), its file `missing`, or `dropped` by an interrupt. */
+export type ImageOutcome = 'embedded' | 'cached' | 'missing' | 'dropped';
+export const IMAGE_OUTCOMES: readonly ImageOutcome[] = ['embedded', 'cached', 'missing', 'dropped'];
 
 export interface EmbedStats {
   /** Images this run embedded; the rest came from the cache. */
@@ -78,8 +84,9 @@ export function embeddingOf(e: Embeddings, name: string): Float32Array | undefin
 /**
  * Unit embeddings of `images`: cached ones read back, the rest decoded and preprocessed once,
  * run in batches (the next batch decodes while the model runs), combined with their mirror
- * images, and cached as they finish. Stopped by `signal`, it says `interrupted` (what is done
- * stays cached); UsageError for an image that does not decode.
+ * images, and cached as they finish; `onOutcome` hears of each image as it is settled. Stopped
+ * by `signal`, it says `interrupted` (what is done stays cached, the rest is `dropped`);
+ * UsageError for an image that does not decode.
  */
 export async function embedImages(embedder: Embedder, images: readonly ImageToEmbed[], o: EmbedOptions): Promise<Embeddings> {
   const cache = await EmbeddingCache.open(o.cacheRoot, {
@@ -102,17 +109,24 @@ export async function embedImages(embedder: Embedder, images: readonly ImageToEm
   const todo: Todo[] = [];
   let fromCache = 0;
   let missing = 0;
+  const told = o.onOutcome;
   keys.forEach((key, at) => {
-    if (key === undefined) return void missing++; // missing: the pairs using it are skipped and counted
+    if (key === undefined) {
+      missing++; // the pairs using it are skipped and counted
+      return told?.(at, 'missing');
+    }
     const hit = cache.get(key);
     const estimate = estimateCache?.get(key);
     if (hit) vectors[at] = hit;
     if (estimates && estimate) estimates[at] = estimate;
-    if (hit && (!estimates || estimate)) fromCache++;
-    else todo.push({ at, key });
+    if (hit && (!estimates || estimate)) {
+      fromCache++;
+      told?.(at, 'cached');
+    } else todo.push({ at, key });
   });
   const start = performance.now();
   const run = await runBatches(embedder, images, todo, { vectors, estimates }, { cache, estimateCache }, o);
+  if (told) for (let k = run.done; k < todo.length; k++) told(todo[k]!.at, 'dropped');
   return {
     images,
     index: new Map(images.map((im, i) => [im.name, i])),
@@ -191,6 +205,7 @@ async function runBatches(
           estimates[it.at] = packEstimate(est, k);
           pendingEstimates!.push(it.key, estimates[it.at]!);
         }
+        o.onOutcome?.(it.at, 'embedded');
       });
       done += items.length;
       progress?.tick(items.length);

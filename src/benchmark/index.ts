@@ -1,4 +1,4 @@
-/** `ecaf benchmark`: score a face model on the dataset root's pair files (plan -> embed -> report -> write). */
+/** `ecaf benchmark` as a stage: score a face model on the dataset root's pair files (plan -> embed -> report -> write). */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
@@ -8,18 +8,19 @@ import { inShard, shardTag, type Shard } from '../distribute/shard.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE } from '../pairs/age-class.js';
 import { checkFolds, readPairFile, readPairSidecar } from '../pairs/read.js';
-import type { StageResult } from '../stage.js';
+import { runStage, type Stage, type StageOutcome, type StageTask } from '../stage.js';
 import { checkInt, InputError, InterruptedError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
-import { isBinSetFile, readBinSet } from './bin-set.js';
+import { isBinSetFile, readBinSet, type BinPairSet } from './bin-set.js';
 import { buildReport } from './build-report.js';
-import { embedImages, type EmbedStats } from './embed-pipeline.js';
+import { embedImages, IMAGE_OUTCOMES, type Embeddings } from './embed-pipeline.js';
+import type { Embedder } from './embedder.js';
 import { openEmbedder } from './embedders.js';
-import { formatLooSummary, writeLooReport, type LooReport } from './loo-report.js';
+import { writeLooReport } from './loo-report.js';
 import { leaveOneOutReport, planLeaveOneOut } from './loo-run.js';
 import { openOnnxBlockProduct } from './onnx-gemm.js';
-import { planBenchmark, type ImageToEmbed } from './plan.js';
-import { formatReportSummary, type BenchmarkReport } from './report.js';
+import { planBenchmark, type FilePlan, type ImagesFolder, type ImageToEmbed, type PairInput } from './plan.js';
+import { summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkRun, type BenchmarkWritten } from './summary.js';
 import { writeReportFiles } from './write-report.js';
 
 export { openEmbedder, type OpenEmbedderOptions } from './embedders.js';
@@ -27,6 +28,7 @@ export { writeComparison } from './compare.js';
 export type { BenchmarkReport } from './report.js';
 export { formatLooSummary, type LooReport } from './loo-report.js';
 export type { Embedder, EmbedderInfo, Preprocessing, FlipRule } from './embedder.js';
+export { formatBenchmarkResult, formatBenchmarkRun, formatEmbedOnly, summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkResult, type BenchmarkRun } from './summary.js';
 
 export interface BenchmarkOptions {
   root: string;
@@ -69,53 +71,147 @@ export interface EmbedOnlyOptions extends Omit<BenchmarkOptions, 'out'> {
   shard?: Shard;
 }
 
-export interface EmbedOnlyResult {
-  /** Images the run would embed (of this shard), and of them: embedded now, found cached, missing on disk. */
-  images: number;
-  embedded: number;
-  fromCache: number;
-  missing: number;
-  seconds: number;
-  cacheDir: string;
-  /** Stopped by the signal before every image was embedded: what was done is cached. */
-  interrupted: boolean;
+/** What a benchmark plans from, already read: text pair files with their sidecars, `.bin` sets, and data.json's records. */
+export interface BenchmarkInput {
+  pairs: PairInput[];
+  binSets: BinPairSet[];
+  records: ReadonlyMap<string, EcafRecord>;
 }
 
-export interface BenchmarkResult {
-  /** Folder holding report.json, report.md, roc.svg, scores.csv. */
-  dir: string;
-  report: BenchmarkReport;
+/** One image to embed; `id` (its record id, else its name) is what shards split on (docs/cluster.md). */
+export interface BenchmarkTask extends StageTask {
+  image: ImageToEmbed;
 }
 
-/** What became of each image the run needs: `embedded` now, read from the cache, its file `missing`, or `dropped` by an interrupt. */
-export type BenchmarkOutcomeCode = 'embedded' | 'cached' | 'missing' | 'dropped';
-
-/**
- * Everything one `ecaf benchmark` run did, as a stage result (src/stage.ts) over its images: a
- * report per pair file, and leave-one-out identification when asked (none when interrupted first).
- */
-export interface BenchmarkRun extends StageResult<BenchmarkOutcomeCode> {
-  stage: 'benchmark';
-  results: BenchmarkResult[];
-  leaveOneOut?: { dir: string; report: LooReport };
-}
-
-/** The run's result from its embedding stats and what it wrote (pure). */
-export function summarizeBenchmark(stats: EmbedStats, written: Pick<BenchmarkRun, 'results' | 'leaveOneOut'>, interrupted: boolean, seconds: number): BenchmarkRun {
-  return {
-    stage: 'benchmark',
-    interrupted,
-    outcomes: { embedded: stats.embedded, cached: stats.fromCache, missing: stats.missing, dropped: stats.dropped },
-    seconds,
-    ...written,
-  };
-}
+export type BenchmarkOutcome = StageOutcome<BenchmarkOutcomeCode>;
 
 /** Limits of the options, checked once, here. */
 function checkBenchmarkOptions(o: Omit<BenchmarkOptions, 'model'>): void {
   if (o.batch !== undefined) checkInt('batch', o.batch, 1, 4096);
   if (o.size !== undefined) checkInt('size', o.size, 16, 1024);
   if (o.folds !== undefined) checkFolds('folds', o.folds);
+}
+
+/** Where a run's images and reports are, from its options. */
+function settingOf(o: Omit<BenchmarkOptions, 'model'>) {
+  const layout = datasetLayout(o.root);
+  const variant: AlignedVariant = o.images === 'ffhq' ? 'ffhq' : 'mtcnn';
+  const folder: ImagesFolder = { dir: variant === 'ffhq' ? layout.ffhq : layout.mtcnn, variant };
+  return { layout, folder, flip: o.flip ?? true, log: o.log ?? defaultLog };
+}
+
+/** What the plan keeps for scoring: each pair file's plan, leave-one-out's images, and the records. */
+interface ScoringPlan {
+  files: FilePlan[];
+  looImages: ImageToEmbed[];
+  records: ReadonlyMap<string, EcafRecord>;
+}
+
+/**
+ * Benchmark as a stage (src/stage.ts). `plan` names every image the pair files, `.bin` sets and
+ * leave-one-out need, once, as a task; `run` embeds the tasks it is given (cache, signal,
+ * progress) and tells the sink what became of each, then scores every pair file (and
+ * leave-one-out) and writes the reports. A scoring run is given every task. With `embedOnly`
+ * it stops after embedding, and may be given one shard's tasks (cache chunks named for `shard`).
+ */
+export function benchmarkStage(options: BenchmarkOptions, embedOnly?: { shard?: Shard }): Stage<BenchmarkInput, BenchmarkTask, BenchmarkOutcomeCode, BenchmarkOutcome, BenchmarkRun> {
+  checkBenchmarkOptions(options);
+  const { layout, folder, flip, log } = settingOf(options);
+  let planned: (ScoringPlan & { tasks: number }) | undefined;
+  const nothingWritten = (): BenchmarkWritten => ({ results: [], cacheDir: layout.cache, stopped: false });
+  let written = nothingWritten();
+  return {
+    name: 'benchmark',
+    codes: IMAGE_OUTCOMES,
+    plan({ pairs, binSets, records }) {
+      const plan = planBenchmark(pairs, records, folder);
+      const looImages = options.identification === 'loo' ? planLeaveOneOut(records, folder) : [];
+      const images = uniqueImages([...plan.images, ...binSets.flatMap((b) => b.images.map((im) => ({ name: im.name, file: b.list.file, bytes: im.bytes }))), ...looImages]);
+      planned = { files: [...binSets.map((b) => ({ list: b.list })), ...plan.files], looImages, records, tasks: images.length };
+      written = nothingWritten();
+      return images.map((image) => ({ id: idOfImageName(image.name) ?? image.name, image }));
+    },
+    async run(tasks, { signal, progress, sink }) {
+      if (!planned) throw new Error('internal: benchmark run before its plan');
+      const given: BenchmarkTask[] = [];
+      for await (const t of tasks) given.push(t);
+      // reports from a share of the images would score the rest as missing
+      if (!embedOnly && given.length !== planned.tasks) throw new Error(`internal: a scoring benchmark run is given every planned image (${planned.tasks}), not ${given.length}`);
+      const embedder = await openFor(options, log);
+      try {
+        const embeddings = await embedImages(
+          embedder,
+          given.map((t) => t.image),
+          {
+            flip,
+            batch: options.batch,
+            progress: options.progress,
+            signal,
+            cacheRoot: layout.cache,
+            cacheTag: embedOnly?.shard ? `shard-${shardTag(embedOnly.shard)}` : undefined,
+            estimates: options.age,
+            onOutcome: (at, code) => {
+              sink({ id: given[at]!.id, code });
+              if (code !== 'dropped') progress?.tick();
+            },
+          },
+        );
+        written.cacheDir = embeddings.cacheDir ?? layout.cache;
+        written.stopped = embeddings.interrupted;
+        if (embedOnly || embeddings.interrupted) return;
+        await scoreAndWrite(options, planned, embeddings, embedder, signal, written);
+      } finally {
+        await embedder.close();
+      }
+    },
+    summarize: (tally, interrupted, seconds) => summarizeBenchmark(tally, written, interrupted, seconds),
+  };
+}
+
+/** A scoring run's reports, from its embeddings: one per pair file, then leave-one-out when asked; each added to `written`. */
+async function scoreAndWrite(o: BenchmarkOptions, plan: ScoringPlan, embeddings: Embeddings, embedder: Embedder, signal: AbortSignal | undefined, written: BenchmarkWritten): Promise<void> {
+  const { layout, folder, flip, log } = settingOf(o);
+  const { records, files } = plan;
+  const { embedded, fromCache } = embeddings.stats;
+  if (fromCache > 0) log(embedded === 0 ? `every embedding (${fromCache}) found in the cache: nothing to embed` : `${fromCache} embeddings found in the cache, ${embedded} embedded now`);
+  const modelName = reportModelName(o.model, flip, folder.variant === 'ffhq');
+  for (const file of files) {
+    const pairsName = path.basename(file.list.file, path.extname(file.list.file));
+    const dir = o.out ? (files.length > 1 ? path.join(path.resolve(o.out), pairsName) : path.resolve(o.out)) : path.join(layout.reports, modelName, pairsName);
+    const date = new Date().toISOString();
+    // a .bin set's images are in the file itself
+    const from = file.list.format === 'insightface-bin' ? file.list.file : folder.dir;
+    const { report, rows, ages } = buildReport({ file, embeddings, records, model: embedder, flip, imagesDir: from, pairsSha256: await fileSha256(file.list.file), date, age: o.age });
+    await writeReportFiles(dir, report, rows, ages);
+    written.results.push({ dir, report });
+  }
+  if (o.identification !== 'loo') return;
+  const gemm = await openOnnxBlockProduct();
+  try {
+    const report = await leaveOneOutReport({
+      images: plan.looImages,
+      embeddings,
+      records,
+      model: embedder,
+      flip,
+      imagesDir: folder.dir,
+      date: new Date().toISOString(),
+      product: gemm.product,
+      childMaxAge: o.childMaxAge ?? DEFAULT_CHILD_MAX_AGE,
+      adultMinAge: o.adultMinAge ?? DEFAULT_ADULT_MIN_AGE,
+      signal,
+    }).catch((err: unknown) => {
+      // leave-one-out stops by throwing; the stage says interrupted instead
+      if (err instanceof InterruptedError && signal?.aborted) return undefined;
+      throw err;
+    });
+    if (!report) return void (written.stopped = true);
+    const dir = path.join(layout.reports, modelName, 'leave-one-out');
+    await writeLooReport(dir, report);
+    written.leaveOneOut = { dir, report };
+  } finally {
+    await gemm.close();
+  }
 }
 
 /**
@@ -126,99 +222,33 @@ function checkBenchmarkOptions(o: Omit<BenchmarkOptions, 'model'>): void {
  * reports; the embeddings done stay cached.
  */
 export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
-  const started = performance.now();
-  const { layout, variant, imagesDir, flip, loo, records, looImages, images, files } = await benchmarkInputs(o);
-  const log = o.log ?? defaultLog;
-  const embedder = await openFor(o, log);
-  try {
-    const embeddings = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, estimates: o.age });
-    const done = (written: Pick<BenchmarkRun, 'results' | 'leaveOneOut'>, interrupted: boolean) => summarizeBenchmark(embeddings.stats, written, interrupted, (performance.now() - started) / 1000);
-    if (embeddings.interrupted) return done({ results: [] }, true);
-    const { embedded, fromCache } = embeddings.stats;
-    if (fromCache > 0) log(embedded === 0 ? `every embedding (${fromCache}) found in the cache: nothing to embed` : `${fromCache} embeddings found in the cache, ${embedded} embedded now`);
-    const modelName = reportModelName(o.model, flip, variant === 'ffhq');
-    const pairs: BenchmarkResult[] = [];
-    for (const file of files) {
-      const pairsName = path.basename(file.list.file, path.extname(file.list.file));
-      const dir = o.out ? (files.length > 1 ? path.join(path.resolve(o.out), pairsName) : path.resolve(o.out)) : path.join(layout.reports, modelName, pairsName);
-      const date = new Date().toISOString();
-      // a .bin set's images are in the file itself
-      const from = file.list.format === 'insightface-bin' ? file.list.file : imagesDir;
-      const { report, rows, ages } = buildReport({ file, embeddings, records, model: embedder, flip, imagesDir: from, pairsSha256: await fileSha256(file.list.file), date, age: o.age });
-      await writeReportFiles(dir, report, rows, ages);
-      pairs.push({ dir, report });
-    }
-    if (!loo) return done({ results: pairs }, false);
-    const gemm = await openOnnxBlockProduct();
-    try {
-      const report = await leaveOneOutReport({
-        images: looImages,
-        embeddings,
-        records,
-        model: embedder,
-        flip,
-        imagesDir,
-        date: new Date().toISOString(),
-        product: gemm.product,
-        childMaxAge: o.childMaxAge ?? DEFAULT_CHILD_MAX_AGE,
-        adultMinAge: o.adultMinAge ?? DEFAULT_ADULT_MIN_AGE,
-        signal: o.signal,
-      }).catch((err: unknown) => {
-        if (err instanceof InterruptedError && o.signal?.aborted) return undefined;
-        throw err;
-      });
-      if (!report) return done({ results: pairs }, true);
-      const dir = path.join(layout.reports, modelName, 'leave-one-out');
-      await writeLooReport(dir, report);
-      return done({ results: pairs, leaveOneOut: { dir, report } }, false);
-    } finally {
-      await gemm.close();
-    }
-  } finally {
-    await embedder.close();
-  }
+  return drive(o, benchmarkStage(o));
 }
 
 /** Embed the images a plain run would (this shard's ids only) into the cache; a later plain run finds them there. */
-export async function embedOnly(o: EmbedOnlyOptions): Promise<EmbedOnlyResult> {
-  const { layout, flip, images: all } = await benchmarkInputs(o);
-  const images = all.filter((im) => inShard(idOfImageName(im.name) ?? im.name, o.shard));
-  const embedder = await openFor(o, o.log ?? defaultLog);
-  try {
-    const cacheTag = o.shard ? `shard-${shardTag(o.shard)}` : undefined;
-    const e = await embedImages(embedder, images, { flip, batch: o.batch, progress: o.progress, signal: o.signal, cacheRoot: layout.cache, cacheTag, estimates: o.age });
-    const found = e.vectors.filter((v) => v !== undefined).length;
-    return { images: images.length, embedded: e.stats.embedded, fromCache: e.stats.fromCache, missing: images.length - found, seconds: e.stats.seconds, cacheDir: e.cacheDir ?? layout.cache, interrupted: e.interrupted };
-  } finally {
-    await embedder.close();
-  }
+export async function embedOnly(o: EmbedOnlyOptions): Promise<BenchmarkRun> {
+  const { shard } = o;
+  return drive(o, benchmarkStage(o, { shard }), shard ? (t) => inShard(t.id, shard) : undefined);
 }
 
-/** What the CLI prints after an embed-only run. */
-export function formatEmbedOnly(r: EmbedOnlyResult): string {
-  return `embed-only${r.interrupted ? ' interrupted' : ''}: ${r.images} images: ${r.embedded} embedded now, ${r.fromCache} already cached, ${r.missing} missing on disk (${r.seconds.toFixed(1)} s); cache ${r.cacheDir}${r.interrupted ? '; rerun to go on' : ''}`;
+/** Read the inputs and run the stage (created first: its options are checked before anything is read); the seconds count the reading too. */
+async function drive(o: Omit<BenchmarkOptions, 'model'>, stage: ReturnType<typeof benchmarkStage>, select?: (t: BenchmarkTask) => boolean): Promise<BenchmarkRun> {
+  const started = performance.now();
+  const run = await runStage(stage, await readBenchmarkInput(o), { signal: o.signal, select });
+  return { ...run, seconds: (performance.now() - started) / 1000 };
 }
 
-/** What both runs read first: the pair files (text lists and .bin sets), data.json's records, and every image to embed. */
-async function benchmarkInputs(o: Omit<BenchmarkOptions, 'model'>) {
-  checkBenchmarkOptions(o);
+/** What every run reads first: the pair files (text lists and .bin sets) and data.json's records. */
+async function readBenchmarkInput(o: Omit<BenchmarkOptions, 'model'>): Promise<BenchmarkInput> {
   const layout = datasetLayout(o.root);
-  const variant: AlignedVariant = o.images === 'ffhq' ? 'ffhq' : 'mtcnn';
-  const imagesDir = variant === 'ffhq' ? layout.ffhq : layout.mtcnn;
-  const folder = { dir: imagesDir, variant };
-  const flip = o.flip ?? true;
   const loo = o.identification === 'loo';
   const pairFiles = o.pairs?.length ? o.pairs.map((f) => path.resolve(f)) : await defaultPairFiles(layout.pairs, loo);
   const textFiles = pairFiles.filter((f) => !isBinSetFile(f));
   const binSets = await Promise.all(pairFiles.filter(isBinSetFile).map((f) => readBinSet(f, o.folds)));
-  const inputs = await Promise.all(textFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
+  const pairs = await Promise.all(textFiles.map(async (f) => ({ list: await readPairFile(f, { folds: o.folds }), sidecar: await readPairSidecar(f) })));
   const records = await loadRecords(layout.dataJson);
   if (loo && records.size === 0) throw new InputError({ option: 'identification', file: layout.dataJson, expected: 'records with identities and aligned images (leave-one-out needs them)', found: 'none' });
-  const plan = planBenchmark(inputs, records, folder);
-  const looImages = loo ? planLeaveOneOut(records, folder) : [];
-  const images = uniqueImages([...plan.images, ...binSets.flatMap((b) => b.images.map((im) => ({ name: im.name, file: b.list.file, bytes: im.bytes }))), ...looImages]);
-  const files = [...binSets.map((b) => ({ list: b.list })), ...plan.files];
-  return { layout, variant, imagesDir, flip, loo, records, looImages, images, files };
+  return { pairs, binSets, records };
 }
 
 const defaultLog = (l: string) => process.stderr.write(`ecaf: ${l}\n`);
@@ -230,23 +260,6 @@ const openFor = (o: BenchmarkOptions, log: (l: string) => void) =>
 function uniqueImages(images: readonly ImageToEmbed[]): ImageToEmbed[] {
   const seen = new Set<string>();
   return images.filter((im) => !seen.has(im.name) && (seen.add(im.name), true));
-}
-
-/** What the CLI prints for one result. */
-export function formatBenchmarkResult(r: BenchmarkResult): string {
-  return formatReportSummary(r.report, r.dir);
-}
-
-/** What `ecaf benchmark` prints when done: each report's summary, and what an interrupt left. */
-export function formatBenchmarkRun(run: BenchmarkRun): string {
-  const lines = run.results.map((r) => `${formatBenchmarkResult(r)}\n`);
-  if (run.leaveOneOut) lines.push(`${formatLooSummary(run.leaveOneOut.report, run.leaveOneOut.dir)}\n`);
-  if (run.interrupted) {
-    const { embedded, dropped } = run.outcomes;
-    const what = dropped > 0 ? `after ${embedded} of ${embedded + dropped} images; their embeddings are cached` : 'while scoring; the embeddings are cached';
-    lines.push(`benchmark interrupted ${what}, rerun to go on (no ${run.results.length ? 'further ' : ''}report written)\n`);
-  }
-  return lines.join('');
 }
 
 async function defaultPairFiles(dir: string, optional: boolean): Promise<string[]> {

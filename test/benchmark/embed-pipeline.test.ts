@@ -48,11 +48,14 @@ async function images(): Promise<{ name: string; file: string }[]> {
 }
 
 describe('embedImages: the embed pipeline', () => {
-  it('returns unit embeddings aligned with the request, missing files left undefined, and caches them', async () => {
+  it('returns unit embeddings aligned with the request, missing files left undefined, and caches them; tells what became of each image', async () => {
     const req = await images();
     const cacheRoot = path.join(dir, '.ecaf-cache');
     const model = channelSums();
-    const e = await embedImages(model, req, { flip: true, batch: 2, progress: false, cacheRoot });
+    const told: string[] = [];
+    const tell = (at: number, outcome: string) => void (told[at] = outcome);
+    const e = await embedImages(model, req, { flip: true, batch: 2, progress: false, cacheRoot, onOutcome: tell });
+    expect(told).toEqual(['embedded', 'embedded', 'missing', 'embedded', 'embedded', 'embedded']);
     expect(e.images).toBe(req);
     expect(e.vectors).toHaveLength(req.length);
     expect(e.vectors[2]).toBeUndefined();
@@ -64,7 +67,8 @@ describe('embedImages: the embed pipeline', () => {
     expect(model.calls).toEqual([4, 4, 2]);
     expect(e.stats).toMatchObject({ embedded: 5, fromCache: 0 });
 
-    const again = await embedImages(channelSums(), req, { flip: true, progress: false, cacheRoot });
+    const again = await embedImages(channelSums(), req, { flip: true, progress: false, cacheRoot, onOutcome: tell });
+    expect(told).toEqual(['cached', 'cached', 'missing', 'cached', 'cached', 'cached']);
     expect(again.stats).toMatchObject({ embedded: 0, fromCache: 5 });
     expect(again.vectors.map((v) => v && Array.from(v))).toEqual(e.vectors.map((v) => v && Array.from(v)));
   });
@@ -74,7 +78,9 @@ describe('embedImages: the embed pipeline', () => {
     const cacheRoot = path.join(dir, '.ecaf-cache');
     const stop = new AbortController();
     stop.abort();
-    const run = await embedImages(channelSums(), req, { flip: false, batch: 2, progress: false, signal: stop.signal, cacheRoot });
+    const told: string[] = [];
+    const run = await embedImages(channelSums(), req, { flip: false, batch: 2, progress: false, signal: stop.signal, cacheRoot, onOutcome: (at, outcome) => void (told[at] = outcome) });
+    expect(told).toEqual(['embedded', 'embedded', 'missing', 'dropped', 'dropped', 'dropped']);
     expect(run.interrupted).toBe(true);
     expect(run.stats).toMatchObject({ embedded: 2, dropped: 3, fromCache: 0 });
     const rerun = await embedImages(channelSums(), req, { flip: false, batch: 2, progress: false, cacheRoot });

@@ -43,7 +43,7 @@ maybe('benchmark in two steps (needs ECAF_SHARED_DATA)', () => {
       const parts = [];
       for (const k of [0, 1, 2]) parts.push(await embedOnly({ ...quiet, root, shard: parseShard(`${k}/3`) }));
       expect(parts.reduce((n, p) => n + p.images, 0)).toBe(40);
-      expect(parts.reduce((n, p) => n + p.embedded, 0)).toBe(40);
+      expect(parts.reduce((n, p) => n + p.outcomes.embedded, 0)).toBe(40);
       const chunks = (await fs.readdir(parts[0]!.cacheDir)).filter((n) => n.endsWith('.bin'));
       for (const k of [0, 1, 2]) expect(chunks.filter((n) => n.startsWith(`shard-${k}-of-3.`)).length).toBe(parts[k]!.images > 0 ? 1 : 0);
 
