@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { benchmarkStage, formatBenchmarkRun, formatEmbedOnly, summarizeBenchmark, type BenchmarkInput, type BenchmarkOutcomeCode } from '../../src/benchmark/index.js';
 import type { EcafRecord } from '../../src/dataset/record.js';
-import { inShard, type Shard } from '../../src/distribute/shard.js';
+import { inShard, parseShard } from '../../src/distribute/shard.js';
 import type { PairList } from '../../src/pairs/pair-list.js';
 import { emptyTally, runStage, type StageOutcome } from '../../src/stage.js';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
@@ -83,7 +83,7 @@ describe('benchmark as a stage: summarize (pure)', () => {
 });
 
 describe('benchmark as a stage: run (builtin model)', () => {
-  it('an embed-only shard tells the sink what became of each of its images; a scoring run of all of them finds them cached', async () => {
+  it('an embed-only shard tells the sink what became of each of its images; a scoring run of all of them finds them cached; an interrupt in leave-one-out or in the embedding is a result', async () => {
     const { dir, cleanup } = await tempDir('ecaf-bench-stage-');
     try {
       const mtcnn = path.join(dir, 'image_data', 'img_mtcnn');
@@ -96,7 +96,7 @@ describe('benchmark as a stage: run (builtin model)', () => {
       const options = { root: dir, model: 'builtin', progress: false, age: false, log: () => undefined };
 
       const seen: StageOutcome<BenchmarkOutcomeCode>[] = [];
-      const shard: Shard = { index: 0, count: 2 };
+      const shard = parseShard('0/2');
       const part = await runStage(benchmarkStage(options, { shard }), inp, { select: (t) => inShard(t.id, shard), sink: (o) => seen.push(o) });
       const mine = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'gone'].filter((id) => inShard(id, shard));
       expect(mine.length).toBeGreaterThan(0);
@@ -113,6 +113,17 @@ describe('benchmark as a stage: run (builtin model)', () => {
       expect(all.outcomes).toEqual({ embedded: 6 - mine.filter((id) => id !== 'gone').length, cached: mine.filter((id) => id !== 'gone').length, missing: 1, dropped: 0 });
       expect(all.results).toHaveLength(1);
       expect(all.results[0]!.report.pairs).toMatchObject({ total: 4, scored: 3 });
+
+      // stopped once every image is settled: the pair file is scored, leave-one-out is not, and that is a result
+      const people = new Map([1, 2, 3, 4, 5, 6].map((i) => [`f${i}`, rec(`f${i}`, 20 + i, i <= 3 ? 'A' : 'B')]));
+      const late = new AbortController();
+      let settled = 0;
+      const loo = await runStage(benchmarkStage({ ...options, identification: 'loo' }), { ...inp, records: people }, { signal: late.signal, sink: () => void (++settled === 7 && late.abort()) });
+      expect(loo).toMatchObject({ interrupted: true, outcomes: { cached: 6, missing: 1, dropped: 0 } });
+      expect(loo.results).toHaveLength(1);
+      expect(loo.leaveOneOut).toBeUndefined();
+      expect(formatBenchmarkRun(loo)).toMatch(/\nbenchmark interrupted while scoring; the embeddings are cached, rerun to go on \(no further report written\)\n$/);
+      await expect(fs.access(path.join(dir, 'reports', 'builtin', 'leave-one-out'))).rejects.toThrow();
 
       const stop = new AbortController();
       stop.abort();
