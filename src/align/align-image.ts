@@ -14,7 +14,7 @@ import { mtcnnTemplate, points5From68 } from './template.js';
 import { warpAffine } from './warp.js';
 
 /** One photo to align, as the main thread hands it to a worker. */
-export interface AlignTask {
+export interface AlignImageTask {
   id: string;
   file: string;
   /** Face++ rectangle of the record, as a box. */
@@ -40,7 +40,7 @@ export interface AlignTimings {
   write: number;
 }
 
-export interface AlignOutcome {
+export interface AlignImageResult {
   line: LandmarksLine;
   timings: AlignTimings;
 }
@@ -61,7 +61,7 @@ function rgbSharp(img: RgbImage): ReturnType<typeof sharp> {
  * Decode, find the face the record means, align it both ways and write both files
  * atomically; the returned line is the id's new state. Never throws for a bad photo.
  */
-export async function alignImage(task: AlignTask, detector: FaceDetector): Promise<AlignOutcome> {
+export async function alignImage(task: AlignImageTask, detector: FaceDetector): Promise<AlignImageResult> {
   const timings = emptyTimings();
   const time = () => new Date().toISOString();
   const source = task.override ? 'override' : 'detector';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, type AlignSummary, type DetectorName } from '../align/index.js';
+import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, NO_RAW_FILE, type AlignSummary, type DetectorName } from '../align/index.js';
 import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {
@@ -76,9 +76,11 @@ export const alignCommand: EcafCommand = {
   },
 };
 
-/** Which flags would redo what this run kept, a line each. */
+/** Which flags (or command) would redo what this run kept or could not do, a line each. */
 function alignHints(s: AlignSummary): string {
   const hints: string[] = [];
+  const unfetched = s.missingImages.filter((m) => m.error === NO_RAW_FILE).length;
+  if (unfetched > 0) hints.push(`  ecaf crawl fetches the ${unfetched} photo${unfetched === 1 ? '' : 's'} with ${NO_RAW_FILE}; align again after it`);
   if (s.keptFailures > 0) hints.push(`  --retry-failed tries the ${s.keptFailures} kept no_face/decode_error results again`);
   if (Object.values(s.keptOtherDetector).some(Boolean)) hints.push(`  --redetect finds the faces of the kept lines of other detectors again with ${s.detector}`);
   return hints.map((h) => `${h}\n`).join('');

@@ -60,7 +60,7 @@ describe('align run: statuses, bad input, resume, override', () => {
     expect(first.decodeErrors.map((e) => e.id)).toEqual(['truncated', 'empty', 'text', 'huge']);
     expect(first.decodeErrors.find((e) => e.id === 'huge')!.error).toMatch(/100000x100000 is over 60 megapixels/);
     expect(first.missingImages).toEqual([
-      { id: 'never_crawled', error: 'no file in image_data/raw/ (run ecaf crawl)' },
+      { id: 'never_crawled', error: 'no file in image_data/raw/' },
       { id: 'failed', error: 'crawl status failed (http_404)' },
     ]);
     expect(first.unusedOverrides).toEqual(['nobody']);
