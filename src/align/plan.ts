@@ -60,8 +60,6 @@ export interface MissingPhoto {
 
 export interface AlignTask extends StageTask {
   record: EcafRecord;
-  /** The record's place in data.json: summaries list ids in this order. */
-  index: number;
   action: AlignAction;
   /** The stored photo; absent when there is none (then `missing` says why). */
   file?: string;
@@ -76,12 +74,11 @@ export interface AlignTask extends StageTask {
 
 /** One task per record, in data.json order (pure: no file is read). */
 export function* planAlign(input: AlignInput, policy: AlignPolicy): Generator<AlignTask> {
-  let index = 0;
-  for (const record of input.records) yield planRecord(record, index++, input, policy);
+  for (const record of input.records) yield planRecord(record, input, policy);
 }
 
 /** The task of one record: the rules of docs/align.md ("Reruns"). */
-export function planRecord(record: EcafRecord, index: number, input: AlignInput, policy: AlignPolicy): AlignTask {
+export function planRecord(record: EcafRecord, input: AlignInput, policy: AlignPolicy): AlignTask {
   const prev = input.previous.get(record.id);
   const override = input.overrides.get(record.id);
   // a line another detector made is kept (it is a result, not a fault) unless asked to redetect
@@ -101,7 +98,6 @@ export function planRecord(record: EcafRecord, index: number, input: AlignInput,
   return {
     id: record.id,
     record,
-    index,
     action,
     ...(file !== undefined && { file }),
     ...(missing && { missing }),

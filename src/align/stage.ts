@@ -183,8 +183,8 @@ async function runAlign(r: AlignRun, tasks: Iterable<AlignTask> | AsyncIterable<
     context.sink(o);
     if (o.code !== 'dropped') context.progress?.tick();
   };
-  const dropped = (t: AlignTask) => done({ id: t.id, code: 'dropped', index: t.index, ...(t.prev && { line: t.prev }) });
-  const kept = (t: AlignTask, code: 'already_done' | 'kept_failure') => done({ id: t.id, code, index: t.index, line: t.prev!, ...(t.otherDetector && { keptDetector: t.otherDetector }) });
+  const dropped = (t: AlignTask) => done({ id: t.id, code: 'dropped', index: t.record.index, ...(t.prev && { line: t.prev }) });
+  const kept = (t: AlignTask, code: 'already_done' | 'kept_failure') => done({ id: t.id, code, index: t.record.index, line: t.prev!, ...(t.otherDetector && { keptDetector: t.otherDetector }) });
 
   await fs.mkdir(layout.ffhq, { recursive: true });
   await fs.mkdir(layout.mtcnn, { recursive: true });
@@ -216,7 +216,7 @@ async function runAlign(r: AlignRun, tasks: Iterable<AlignTask> | AsyncIterable<
         kept(task, 'already_done');
       } else if (task.missing) {
         const line: LandmarksLine = { id: task.id, status: 'missing_image', source: task.override ? 'override' : 'detector', error: task.missing.error, time: now() };
-        missing.push({ outcome: { id: task.id, code: 'missing_image', index: task.index, line, ...(task.redetect && { redetected: true }) }, log: task.missing.log });
+        missing.push({ outcome: { id: task.id, code: 'missing_image', index: task.record.index, line, ...(task.redetect && { redetected: true }) }, log: task.missing.log });
         if (missing.length >= MISSING_BATCH) await flushMissing();
       } else if (task.action === 'check_failure') {
         const key = await photoKey(task.file!, task.record);
@@ -248,7 +248,7 @@ async function runAlign(r: AlignRun, tasks: Iterable<AlignTask> | AsyncIterable<
         const line = result.line;
         if (line.status !== 'ok') line.photo_key = job.photoKey;
         await appender.append([line]);
-        done({ id: line.id, code: line.status, index: job.task.index, line, timings: result.timings, ...(job.redone && { redone: true }), ...(job.task.redetect && { redetected: true }) });
+        done({ id: line.id, code: line.status, index: job.task.record.index, line, timings: result.timings, ...(job.redone && { redone: true }), ...(job.task.redetect && { redetected: true }) });
       }
     };
     if (pool) await Promise.all(Array.from({ length: poolSize }, () => runner(pool!)));
