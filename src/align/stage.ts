@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { datasetLayout, ffhqFile, mtcnnFile, type DatasetLayout } from '../dataset/layout.js';
 import type { EcafRecord } from '../dataset/record.js';
-import { prepareLogFile } from '../distribute/logs.js';
+import { logFileFor, prepareLogFile } from '../distribute/logs.js';
 import { inShard, type Shard } from '../distribute/shard.js';
 import type { Stage, StageRunContext } from '../stage.js';
 import { cleanTempFiles } from '../util/atomic.js';
@@ -115,7 +115,7 @@ export function alignStage(
     detector: settings.detector,
     unusedOverrides: read.unusedOverrides,
     overrideFile: layout.landmarksOverride,
-    landmarksFile: '',
+    landmarksFile: logFileFor(layout, 'landmarks', options.shard),
     workers: 0,
     startupSeconds: 0,
   };
@@ -142,7 +142,7 @@ interface AlignRun {
   options: AlignOptions;
   settings: AlignSettings;
   layout: DatasetLayout;
-  /** Filled in as the run learns them: its log file, pool size and start-up time. */
+  /** Filled in as the run learns them: its pool size and start-up time. */
   setup: AlignRunFacts;
   /** performance.now() when the run began, and the seconds the inputs took before it. */
   started: number;
@@ -191,8 +191,7 @@ async function runAlign(r: AlignRun, tasks: Iterable<AlignTask> | AsyncIterable<
   // a shard sweeps only the leftovers of its own ids (`<id>.png` / `<id>.jpg`)
   const owns = (name: string) => inShard(name.slice(0, name.lastIndexOf('.')), options.shard);
   await Promise.all([cleanTempFiles(layout.ffhq, owns), cleanTempFiles(layout.mtcnn, owns)]);
-  setup.landmarksFile = await prepareLogFile(layout, 'landmarks', options.shard);
-  const appender = await JsonlAppender.open(setup.landmarksFile);
+  const appender = await JsonlAppender.open(await prepareLogFile(layout, 'landmarks', options.shard));
 
   // missing_image outcomes wait for their batch's one append; `log`: the line says something new
   let missing: { outcome: AlignOutcome; log: boolean }[] = [];

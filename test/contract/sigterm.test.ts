@@ -34,10 +34,18 @@ function ecaf(args: string[], stopWhen?: (out: Run) => boolean | Promise<boolean
   const child = spawn(process.execPath, [ECAF_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Run = { code: null, stdout: '', stderr: '' };
   let sent = false;
+  // one check at a time: two that both saw `sent` false would send a second SIGTERM, which quits at once (no summary)
+  let checking = false;
   const check = async () => {
-    if (!sent && stopWhen && (await stopWhen(out))) {
-      sent = true;
-      child.kill('SIGTERM');
+    if (sent || checking || !stopWhen) return;
+    checking = true;
+    try {
+      if (await stopWhen(out)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    } finally {
+      checking = false;
     }
   };
   child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), void check()));
