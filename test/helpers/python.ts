@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /**
  * Python-dependent tests run their references with Debian's python (numpy, scipy, PIL, torch),
@@ -6,15 +7,32 @@ import { spawnSync } from 'node:child_process';
  */
 export const PYTHON = '/usr/bin/python3';
 
-const probed = new Map<string, boolean>();
+/**
+ * Probe results shared by every test file of one jest run (test/global-setup.js names a fresh
+ * file in ECAF_TEST_PYTHON_PROBES): `import torch` alone takes about 2 s here.
+ */
+const SHARED_PROBES = process.env.ECAF_TEST_PYTHON_PROBES;
 
-/** Whether `python` can `import module`: one probe per python and module in a test file. */
+function sharedProbes(): Record<string, boolean> {
+  if (!SHARED_PROBES) return {};
+  try {
+    return JSON.parse(readFileSync(SHARED_PROBES, 'utf8')) as Record<string, boolean>;
+  } catch {
+    return {}; // not written yet this run
+  }
+}
+
+/** Whether `python` can `import module`: probed once per run (once per test file without the shared file). */
 function imports(python: string, module: string): boolean {
-  const key = `${python}\n${module}`;
-  let ok = probed.get(key);
-  if (ok === undefined) {
-    ok = spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
-    probed.set(key, ok);
+  const key = `${python} ${module}`;
+  const known = sharedProbes();
+  if (key in known) return known[key]!;
+  const ok = spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  if (SHARED_PROBES) {
+    // another test file may write at the same time: a whole file replaces the other, and a lost entry is probed again
+    const tmp = `${SHARED_PROBES}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ ...sharedProbes(), [key]: ok }));
+    renameSync(tmp, SHARED_PROBES);
   }
   return ok;
 }
