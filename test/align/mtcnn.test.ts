@@ -2,6 +2,7 @@
  * @jest-environment ./test/benchmark/onnx-environment.cjs
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { resizeBilinearPil } from '../../src/align/mtcnn/resample.js';
 import { UsageError } from '../../src/util/errors.js';
 import { decodeRgb, FACE_API_DEMO_DIR, type RgbImage } from '../../src/util/faceapi.js';
 import { describeWithPython, PYTHON } from '../helpers/python.js';
+import { ReferenceCache } from '../helpers/reference-cache.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 import { makeRoot } from './helpers.js';
 
@@ -41,22 +43,40 @@ function synthetic(width: number, height: number, seed: number): RgbImage {
   return { data, width, height };
 }
 
-/** Runs test/align/mtcnn_reference.py on raw images written to `dir`. */
+const SCRIPT = path.join(HERE, 'mtcnn_reference.py');
+/** The reference's outputs by input digest (test/helpers/reference-cache.ts); misses run the script. */
+const cache = ReferenceCache.open<RefFace[] | string>(path.join(HERE, 'fixtures', 'mtcnn-reference.json'));
+/** What every output depends on besides its image: the script, the weights and the settings. */
+const BASIS = [readFileSync(SCRIPT), ...['pnet', 'rnet', 'onet'].map((n) => readFileSync(path.join(NPY_DIR, `${n}.npy`))), JSON.stringify({ min_face: MTCNN_SETTINGS.minFace, thresholds: MTCNN_SETTINGS.thresholds })];
+const imageKey = (img: RgbImage) => ReferenceCache.key(...BASIS, 'faces', `${img.width}x${img.height}`, img.data);
+const resizeKey = (r: { img: RgbImage; to: [number, number] }) => ReferenceCache.key(...BASIS, 'resize', `${r.img.width}x${r.img.height}->${r.to.join('x')}`, r.img.data);
+
+/** test/align/mtcnn_reference.py's faces of `images` and PIL's resizes, from the cache or by running it on raw images written to `dir`. */
 async function reference(dir: string, images: RgbImage[], resize: { img: RgbImage; to: [number, number] }[] = []): Promise<{ images: RefFace[][]; resize: number[][] }> {
-  const entry = async (img: RgbImage, name: string) => {
-    const file = path.join(dir, `${name}.rgb`);
-    await writeFile(file, img.data);
-    return { file, width: img.width, height: img.height };
+  const missingImages = images.filter((img) => cache.get(imageKey(img)) === undefined);
+  const missingResize = resize.filter((r) => cache.get(resizeKey(r)) === undefined);
+  if (missingImages.length + missingResize.length > 0) {
+    const entry = async (img: RgbImage, name: string) => {
+      const file = path.join(dir, `${name}.rgb`);
+      await writeFile(file, img.data);
+      return { file, width: img.width, height: img.height };
+    };
+    const jobs = {
+      min_face: MTCNN_SETTINGS.minFace,
+      thresholds: MTCNN_SETTINGS.thresholds,
+      images: await Promise.all(missingImages.map((img, i) => entry(img, `image${i}`))),
+      resize: await Promise.all(missingResize.map(async (r, i) => ({ ...(await entry(r.img, `resize${i}`)), to: r.to }))),
+    };
+    const run = spawnSync(PYTHON, [SCRIPT, NPY_DIR], { input: JSON.stringify(jobs), encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (run.status !== 0) throw new Error(`mtcnn_reference.py failed: ${run.stderr}`);
+    const out = JSON.parse(run.stdout) as { images: RefFace[][]; resize: number[][] };
+    missingImages.forEach((img, i) => cache.set(imageKey(img), out.images[i]!));
+    missingResize.forEach((r, i) => cache.set(resizeKey(r), Buffer.from(out.resize[i]!).toString('base64')));
+  }
+  return {
+    images: images.map((img) => cache.get(imageKey(img)) as RefFace[]),
+    resize: resize.map((r) => [...Buffer.from(cache.get(resizeKey(r)) as string, 'base64')]),
   };
-  const jobs = {
-    min_face: MTCNN_SETTINGS.minFace,
-    thresholds: MTCNN_SETTINGS.thresholds,
-    images: await Promise.all(images.map((img, i) => entry(img, `image${i}`))),
-    resize: await Promise.all(resize.map(async (r, i) => ({ ...(await entry(r.img, `resize${i}`)), to: r.to }))),
-  };
-  const run = spawnSync(PYTHON, [path.join(HERE, 'mtcnn_reference.py'), NPY_DIR], { input: JSON.stringify(jobs), encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (run.status !== 0) throw new Error(`mtcnn_reference.py failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { images: RefFace[][]; resize: number[][] };
 }
 
 /** Every reference face matched by one of ours: box and 5 points within 1 px, probability within 1e-4. */
@@ -101,7 +121,10 @@ describeWithPython(['torch', 'numpy', 'PIL'])('MTCNN against the independent PyT
     ({ dir, cleanup } = await tempDir());
     nets = await openMtcnnNets();
   });
-  afterAll(() => cleanup());
+  afterAll(async () => {
+    cache.finish('mtcnn.test.ts');
+    await cleanup();
+  });
 
   it("resizes byte for byte as PIL's bilinear (down with antialiasing, up, one axis)", async () => {
     const a = synthetic(97, 61, 1), b = synthetic(23, 31, 2);
