@@ -1,5 +1,6 @@
-import { crawl, CRAWL_DEFAULTS, formatCrawlSummary, type CrawlSummary } from '../crawl/index.js';
+import { crawl, CRAWL_DEFAULTS, type CrawlSummary } from '../crawl/index.js';
 import { describeInvalid } from '../dataset/load.js';
+import { formatCrawlSummary } from './summaries/crawl.js';
 import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface CrawlArgs {

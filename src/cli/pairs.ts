@@ -8,13 +8,12 @@ import {
   DEFAULT_FOLDS,
   DEFAULT_PER_FOLD,
   DEFAULT_SEED,
-  formatPairCheck,
-  formatPairsSummary,
   makePairs,
   PROTOCOLS,
   type PairProtocol,
 } from '../pairs/index.js';
 import { UsageError } from '../util/errors.js';
+import { formatPairCheck, formatPairsSummary } from './summaries/pairs.js';
 import { rootOption, runInterruptible, type EcafCommand } from './command.js';
 
 /** `pairs check` found problems: main prints the message and exits 1 (the report is already on stdout). */

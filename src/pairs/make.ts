@@ -305,17 +305,3 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
   timing.loadSeconds = (performance.now() - t0) / 1000;
   return runStage(stage, inp, { signal: options.signal });
 }
-
-/** What `ecaf pairs` prints when done. */
-export function formatPairsSummary(r: PairsResult): string {
-  const m = r.meta;
-  if (r.interrupted || !m) return `pairs interrupted: ${r.file} not written; rerun the same command\n`;
-  const lines = [
-    `wrote ${r.file}: ${r.folds} folds x (${r.perFold} positive + ${r.perFold} negative) = ${r.pairs} pairs, ${m.identities} identities, ${m.images} images (${r.protocol}, seed ${m.seed})`,
-    `sidecar: ${r.sidecar}`,
-  ];
-  if (r.fewer) lines.push(`fewer than asked: asked ${m.parameters.folds} folds x (${m.parameters.perFold} + ${m.parameters.perFold})`);
-  if (r.folds < 2) lines.push(`warning: ${ONE_FOLD_WARNING}`);
-  lines.push(`inputs: ${m.inputs.records} records, ${m.inputs.aligned} aligned, ${m.inputs.usableImages} usable images of ${m.inputs.usableIdentities} identities; read in ${r.loadSeconds.toFixed(2)} s, drawn in ${r.drawSeconds.toFixed(2)} s`);
-  return lines.join('\n') + '\n';
-}
