@@ -63,7 +63,7 @@ export const crawlCommand: EcafCommand = {
       (result) => {
         const v = result.validation;
         for (const w of v.warnings) process.stderr.write(`warning: ${w}\n`);
-        if (v.invalidCount > 0) process.stderr.write(`${describeInvalid(v).replace('(nothing was written)', 'and were left out (--skip-invalid)')}\n`);
+        if (v.invalidCount > 0) process.stderr.write(`${describeInvalid(v, ' and are left out (--skip-invalid)')}\n`);
         process.stdout.write(`${formatCrawlSummary(result)}\n${crawlHints(result)}`);
       },
     );

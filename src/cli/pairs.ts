@@ -91,7 +91,7 @@ export const pairsCommand: EcafCommand = {
       .example('ecaf pairs --root ecaf --protocol cross-age --min-age-gap 20 --allow-fewer', 'wider gaps; as many pairs as the data has')
       .example('ecaf pairs check ecaf/image_pairs/children.txt --root ecaf', 'check a list (exit 0 valid, 1 problems, 2 unreadable)'),
   handler: async (args: PairsArgs) => {
-    if (!args.protocol) throw new UsageError('pairs: give --protocol cross-age|children (or `ecaf pairs check FILE`)');
+    if (!args.protocol) throw new UsageError('pairs: --protocol is missing: give --protocol cross-age or --protocol children (or check a pair file with `ecaf pairs check FILE`)');
     const options = {
       root: args.root,
       protocol: args.protocol,

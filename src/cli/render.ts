@@ -21,6 +21,7 @@ export function flagOf(option: string): string {
 /** Each remedy as a clause. */
 const REMEDIES: Record<Remedy, string> = {
   skipInvalid: '--skip-invalid goes on with the valid records',
+  root: '--root names the dataset root',
   data: '--data names another records file',
   allowFewer: '--allow-fewer writes what the data allows',
   perFold: 'a lower --per-fold asks for fewer pairs',

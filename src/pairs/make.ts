@@ -188,12 +188,13 @@ function draw(inp: PairInputs, r: Resolved, allowFewer: boolean): Draw {
   if (allowFewer && some) return { ...some, usableImages, usableIdentities };
   const allows = m > 0 ? `${m} + ${m} per fold with ${nFolds(folds)} (${2 * m * folds} pairs)` : `no pairs in some of the ${nFolds(folds)}`;
   const smaller = fullFolds > 0 ? `; ${r.perFold} + ${r.perFold} per fold fits in ${nFolds(fullFolds)}` : some && some.folds !== folds ? `; at most ${some.m} + ${some.m} per fold with ${nFolds(some.folds)}` : '';
+  const asked = `${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative ${r.protocol} pairs)`;
+  const data = `${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records`;
   throw new InputError(
-    {
-      expected: `data for ${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative ${r.protocol} pairs)`,
-      found: `that the data allows ${allows}${smaller} (${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records)${some ? '' : '; no pair can be drawn'}`,
-    },
+    { expected: `data for ${asked}`, found: `${data}: enough for ${allows}${smaller}` },
     some ? ['perFold', 'folds', 'allowFewer'] : [],
+    [],
+    `asked for ${asked}, but the data allows ${allows}${smaller}: ${data}${some ? '' : '; no pair can be drawn'}`,
   );
 }
 

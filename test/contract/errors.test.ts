@@ -34,6 +34,7 @@ describe('one refusal shape: InputError, worded by the library without flags, by
     // align has no --data: no remedy it cannot act on
     expect(renderError(missing, new Set(['root', 'workers']))).toBe('r/image_data/data.json: expected a records file, found nothing there');
     expect(renderRemedies(['run:align', 'allowFewer'], new Set())).toBe(' (run ecaf align first)');
+    expect(renderRemedies(['root', 'data'], new Set(['root']))).toBe(' (--root names the dataset root)');
     const listed = new InputError({ option: 'folds', expected: 'x', actual: 1 }, ['skipInvalid'], [{ option: 'perFold', expected: 'y', actual: 2 }], 'data.json: 2 records break the rules:\n  record 1 ...');
     expect(renderError(listed, new Set(['skip-invalid']))).toBe('data.json: 2 records break the rules (--skip-invalid goes on with the valid records):\n  record 1 ...\n  --per-fold: expected y, got 2');
   });
