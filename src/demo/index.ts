@@ -149,7 +149,7 @@ async function demoPortOf(dataJson: string): Promise<number | undefined> {
   }
   const first = Array.isArray(records) ? records[0] : undefined;
   if (!first || typeof first.demo !== 'object' || typeof first.image_url !== 'string') {
-    throw new InputError({ file: dataJson, expected: 'a data.json the demo wrote (it overwrites it on every run)', found: 'records the demo did not write' }, ['out']);
+    throw new InputError({ file: dataJson, expected: 'a data.json of the demo (every demo run overwrites it)', found: 'records the demo did not write' }, ['out']);
   }
   const port = Number(new URL(first.image_url).port);
   return Number.isInteger(port) && port > 0 ? port : undefined;

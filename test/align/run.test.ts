@@ -181,7 +181,7 @@ describe('ecaf align (CLI, built)', () => {
     expect(cli(['--ffhq-size', 'big', '--root', dir]).status).toBe(2);
     const missing = cli(['--root', dir]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/data\.json: expected a records file \(image_data\/data\.json of the dataset root\), found nothing there\n/);
+    expect(missing.stderr).toMatch(/data\.json: expected a records file \(image_data\/data\.json of the dataset root\), found nothing there \(--root names the dataset root\)\n/);
   });
 });
 

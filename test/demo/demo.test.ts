@@ -167,6 +167,6 @@ describe('ecaf demo, end to end', () => {
     await mkdir(path.join(foreign, 'image_data'), { recursive: true });
     await writeFile(path.join(foreign, 'image_data', 'data.json'), JSON.stringify([{ id: 'a_1', url: 'https://example.org/a.jpg' }]));
     await expect(runDemo({ out: foreign, progress: false })).rejects.toThrow(UsageError);
-    await expect(runDemo({ out: foreign, progress: false })).rejects.toThrow(/data\.json: expected a data\.json the demo wrote \(it overwrites it on every run\), found records the demo did not write/);
+    await expect(runDemo({ out: foreign, progress: false })).rejects.toThrow(/data\.json: expected a data\.json of the demo \(every demo run overwrites it\), found records the demo did not write/);
   });
 });
