@@ -26,7 +26,7 @@ export { FaceDetector, DETECT_MAX_SIDE, MIN_CONFIDENCE, DETECTORS, MTCNN_SETTING
 export { ModelFileError, MTCNN_MODEL_DIR } from './mtcnn/nets.js';
 export { planAlign, planRecord, rawFileOf, unusedOverrides, NO_RAW_FILE, type AlignInput, type AlignTask, type AlignAction, type AlignPolicy, type CrawlState } from './plan.js';
 export { alignStage, alignSettings, type AlignOptions, type AlignReadFacts } from './stage.js';
-export { ALIGN_OUTCOMES, addAlignOutcome, emptyAlignFacts, summarizeAlign, formatAlignSummary, type AlignOutcome, type AlignOutcomeCode, type AlignFacts, type AlignRunFacts, type AlignSummary } from './summary.js';
+export { ALIGN_OUTCOMES, addAlignOutcome, emptyAlignFacts, summarizeAlign, type AlignOutcome, type AlignOutcomeCode, type AlignFacts, type AlignRunFacts, type AlignSummary } from './summary.js';
 
 /** raw/ file names by id: `<id>.<ext>` with a crawl extension (ids may hold dots). */
 async function rawFilesById(layout: DatasetLayout): Promise<Map<string, string[]>> {

@@ -117,21 +117,6 @@ export function ageReportMarkdown(r: AgeReport): string[] {
   return lines;
 }
 
-/** One line for the CLI: the estimates' MAE and the probes' ratio and accuracy. */
-export function ageSummary(r: AgeReport): string {
-  const e = r.estimation;
-  const a = r.probe.age;
-  const g = r.probe.gender;
-  return [
-    e && e.heads.age ? `age MAE ${years(e.mae)} (CS@5 ${pct(e.cs5)})` : '',
-    e && e.heads.gender ? `gender ${pct(e.genderAccuracy)}` : '',
-    'skipped' in a ? '' : `age probe ratio ${a.ratio.toFixed(3)}`,
-    'skipped' in g ? '' : `gender probe ${pct(g.accuracy)} (majority ${pct(g.baselineAccuracy)})`,
-  ]
-    .filter(Boolean)
-    .join(', ');
-}
-
 /** ages.csv and ages.svg beside report.json (only when the model estimates). */
 export async function writeAgeFiles(dir: string, r: AgeReport, samples: readonly AgeSample[], title: string): Promise<void> {
   if (!r.estimation) return;

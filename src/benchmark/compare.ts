@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { UsageError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import type { BenchmarkReport } from './report.js';
 import { rocSvg } from './roc-svg.js';
 
@@ -115,7 +115,7 @@ function throughputCell(r: BenchmarkReport): string {
 /** `ecaf report`: write the comparison of every report under `<root>/reports/` (default `reports/comparison.md`; the ROC plot, comparison.csv and comparison.tex beside it, named after it); returns the markdown's path. */
 export async function writeComparison(root: string, out?: string): Promise<string> {
   const reports = await readReports(root);
-  if (!reports.length) throw new UsageError(`no reports under ${datasetLayout(root).reports} (run ecaf benchmark first)`);
+  if (!reports.length) throw new InputError({ file: datasetLayout(root).reports, expected: 'benchmark reports (<model>/<pairs>/report.json)', found: 'none' }, ['run:benchmark']);
   const md = out ? path.resolve(out) : path.join(datasetLayout(root).reports, 'comparison.md');
   const roc = path.join(path.dirname(md), `${path.basename(md, path.extname(md))}-roc.svg`);
   await writeFileAtomic(roc, rocSvg(reports.map(({ label, report: r }) => ({ label, far: r.roc.far, tar: r.roc.tar })), 'ROC of every report'));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
-import { checkInt, InterruptedError, UsageError } from '../util/errors.js';
+import { checkInt, InputError, InterruptedError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { fileSha256 } from '../util/hash.js';
 import { TORCH_PREPROCESSING } from './torch-embedder.js';
@@ -47,7 +47,7 @@ export async function exportOnnx(checkpoint: string, out: string, opts: ExportOn
   const src = path.resolve(checkpoint);
   const dest = path.resolve(out);
   if (opts.opset !== undefined) checkInt('opset', opts.opset, 9, 21);
-  if (!(await stat(src).catch(() => undefined))?.isFile()) throw new UsageError(`${checkpoint}: no such checkpoint file`);
+  if (!(await stat(src).catch(() => undefined))?.isFile()) throw new InputError({ file: checkpoint, expected: 'a PyTorch checkpoint file', found: 'nothing there' });
   if (!dest.endsWith('.onnx')) throw new UsageError(`${out}: the output must be a .onnx file`);
   await mkdir(path.dirname(dest), { recursive: true });
   const tmp = tempPathFor(dest);

@@ -26,9 +26,10 @@ import { writeReportFiles } from './write-report.js';
 export { openEmbedder, type OpenEmbedderOptions } from './embedders.js';
 export { writeComparison } from './compare.js';
 export type { BenchmarkReport } from './report.js';
-export { formatLooSummary, type LooReport } from './loo-report.js';
+export type { AgeReport } from './age-report.js';
+export type { LooReport } from './loo-report.js';
 export type { Embedder, EmbedderInfo, Preprocessing, FlipRule } from './embedder.js';
-export { formatBenchmarkResult, formatBenchmarkRun, formatEmbedOnly, summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkResult, type BenchmarkRun } from './summary.js';
+export { summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkResult, type BenchmarkRun } from './summary.js';
 
 export interface BenchmarkOptions {
   root: string;

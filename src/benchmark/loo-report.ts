@@ -39,9 +39,3 @@ export async function writeLooReport(dir: string, r: LooReport): Promise<void> {
   await writeFileAtomic(path.join(dir, 'identification.md'), looMarkdown(r));
   await writeFileAtomic(path.join(dir, 'identification.json'), JSON.stringify(r, null, 2) + '\n');
 }
-
-/** The CLI's line. */
-export function formatLooSummary(r: LooReport, dir: string): string {
-  const l = r.leaveOneOut;
-  return `leave-one-out identification: rank-1 ${pct(l.rank1)}, rank-5 ${pct(l.rank5)} (${l.probes} probes of ${l.images} images, ${l.identities} people; ${r.seconds.toFixed(1)} s)\n  -> ${dir}`;
-}

@@ -149,7 +149,7 @@ export async function leaveOneOutIdentification(
     count[q] = c + 1;
   };
   for (let i0 = 0; i0 < n; i0 += block) {
-    if (o.signal?.aborted) throw new InterruptedError(`leave-one-out identification interrupted after ${i0} of ${n} probes; the embeddings are cached, rerun to score again`);
+    if (o.signal?.aborted) throw new InterruptedError(`leave-one-out identification interrupted after ${i0} of ${n} probes`);
     const rows = Math.min(block, n - i0);
     const i1 = i0 + rows;
     const cols = n - i0;

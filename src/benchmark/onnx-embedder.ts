@@ -57,7 +57,7 @@ async function readSidecar(file: string): Promise<OnnxSidecar> {
 /** An ONNX face model on onnxruntime-node: input name, layout and size read from the model. */
 export async function openOnnxEmbedder(file: string, opts: OnnxEmbedderOptions = {}): Promise<Embedder> {
   const st = await stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new UsageError(`${file}: no such ONNX model file`);
+  if (!st?.isFile()) throw new InputError({ file, expected: 'an ONNX model file', found: 'nothing there' });
   const log = opts.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`));
   const sidecar = await readSidecar(file);
   const ort = await import('onnxruntime-node');

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AgeGapResult } from './age-gap.js';
-import { ageReportMarkdown, ageSummary, type AgeReport } from './age-report.js';
+import { ageReportMarkdown, type AgeReport } from './age-report.js';
 import type { EmbedderInfo, Preprocessing } from './embedder.js';
 import type { IdentificationResult } from './identification.js';
 import type { ComputedSpeed } from './cache.js';
@@ -176,28 +176,4 @@ export function reportMarkdown(r: BenchmarkReport): string {
   }
   if (r.age) lines.push(...ageReportMarkdown(r.age));
   return lines.join('\n') + '\n';
-}
-
-/** The few lines the CLI prints per pair file. */
-export function formatReportSummary(r: BenchmarkReport, dir: string): string {
-  const tar = r.tarAtFar.find((t) => t.farTarget === 1e-3);
-  const parts = [
-    `${path.basename(r.pairs.file)}: accuracy ${r.accuracy.undefinedReason ? 'not defined' : `${pct(r.accuracy.mean)} ± ${pct(r.accuracy.std)}`}`,
-    tar ? (tar.measurable === false ? `TAR@FAR=1e-3 not measurable (smallest measurable FAR ${tar.smallestMeasurableFar!.toExponential(1)})` : `TAR@FAR=1e-3 ${pct(tar.tar)}`) : '',
-    `AUC ${pct(r.roc.auc)}`,
-    `EER ${pct(r.roc.eer)}`,
-    r.identification ? `rank-1 ${pct(r.identification.rank1)} rank-5 ${pct(r.identification.rank5)}` : '',
-  ].filter(Boolean);
-  const skipped = r.pairs.skippedMissingImages ? `\n  ${r.pairs.skippedMissingImages} of ${r.pairs.total} pairs skipped: ${r.pairs.missingImages} images missing under ${r.images.folder}` : '';
-  const ageLine = r.age ? ageSummary(r.age) : '';
-  const age = ageLine ? `\n  ${ageLine}` : '';
-  return `${parts.join(', ')} (${r.pairs.scored} pairs)${skipped}${summaryNotes(r)}${age}\n  -> ${dir}`;
-}
-
-/** The warnings the console adds under the numbers. */
-function summaryNotes(r: BenchmarkReport): string {
-  const notes: string[] = [];
-  if (r.accuracy.undefinedReason) notes.push(`accuracy not defined: ${r.accuracy.undefinedReason}`);
-  if (r.accuracy.grid?.coarser) notes.push(`the protocol's threshold grid (step ${r.accuracy.grid.step}) is coarser than the gap between genuine and impostor scores: accuracy < 100% with EER 0${r.accuracy.grid.fineGrid ? ` (fine grid, an extra: ${pct(r.accuracy.grid.fineGrid.mean)})` : ''}`);
-  return notes.map((n) => `\n  note: ${n}`).join('');
 }

@@ -1,8 +1,8 @@
-/** A benchmark run's result (pure): the tally of its images' outcomes and what it wrote, and how the CLI prints it. */
+/** A benchmark run's result (pure): the tally of its images' outcomes and what it wrote (src/cli/summaries/benchmark.ts words it). */
 import type { StageResult, Tally } from '../stage.js';
 import type { ImageOutcome } from './embed-pipeline.js';
-import { formatLooSummary, type LooReport } from './loo-report.js';
-import { formatReportSummary, type BenchmarkReport } from './report.js';
+import type { LooReport } from './loo-report.js';
+import type { BenchmarkReport } from './report.js';
 
 /** What became of each image the run was given (src/benchmark/embed-pipeline.ts). */
 export type BenchmarkOutcomeCode = ImageOutcome;
@@ -51,27 +51,4 @@ export function summarizeBenchmark(tally: Tally<BenchmarkOutcomeCode>, written: 
     ...(written.leaveOneOut ? { leaveOneOut: written.leaveOneOut } : {}),
     cacheDir: written.cacheDir,
   };
-}
-
-/** What the CLI prints for one result. */
-export function formatBenchmarkResult(r: BenchmarkResult): string {
-  return formatReportSummary(r.report, r.dir);
-}
-
-/** What `ecaf benchmark` prints when done: each report's summary, and what an interrupt left. */
-export function formatBenchmarkRun(run: BenchmarkRun): string {
-  const lines = run.results.map((r) => `${formatBenchmarkResult(r)}\n`);
-  if (run.leaveOneOut) lines.push(`${formatLooSummary(run.leaveOneOut.report, run.leaveOneOut.dir)}\n`);
-  if (run.interrupted) {
-    const { embedded, dropped } = run.outcomes;
-    const what = dropped > 0 ? `after ${embedded} of ${embedded + dropped} images; their embeddings are cached` : 'while scoring; the embeddings are cached';
-    lines.push(`benchmark interrupted ${what}, rerun to go on (no ${run.results.length ? 'further ' : ''}report written)\n`);
-  }
-  return lines.join('');
-}
-
-/** What the CLI prints after an embed-only run. */
-export function formatEmbedOnly(r: BenchmarkRun): string {
-  const { embedded, cached, missing } = r.outcomes;
-  return `embed-only${r.interrupted ? ' interrupted' : ''}: ${r.images} images: ${embedded} embedded now, ${cached} already cached, ${missing} missing on disk (${r.seconds.toFixed(1)} s); cache ${r.cacheDir}${r.interrupted ? '; rerun to go on' : ''}`;
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
 import { AGE_GROUP_COUNT } from './age-metrics.js';
 import type { Embedder, EmbedderInfo, FaceEstimates, Preprocessing } from './embedder.js';
@@ -65,7 +65,7 @@ interface Pending {
 export async function openTorchEmbedder(checkpoint: string, opts: TorchEmbedderOptions = {}): Promise<Embedder> {
   const file = path.resolve(checkpoint);
   const st = await stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new UsageError(`${checkpoint}: no such checkpoint file`);
+  if (!st?.isFile()) throw new InputError({ file: checkpoint, expected: 'a PyTorch checkpoint file', found: 'nothing there' });
   const batch = opts.batch ?? 64;
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a positive integer, got ${batch}`);
   const worker = new TorchWorker(file, opts.device ?? 'auto', opts.fp16 ?? false);

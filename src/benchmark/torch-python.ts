@@ -19,19 +19,23 @@ export function pythonEnv(): NodeJS.ProcessEnv {
 
 const INSTALL_HINT =
   'PyTorch checkpoints (.pth, .pt, .tar) need Python 3 with PyTorch: on Debian/Ubuntu `apt install python3-torch`, ' +
-  'elsewhere `pip install torch` (a CUDA build for GPUs); set ECAF_PYTHON to the python to use. ' +
-  'Or export the model to ONNX once where PyTorch is installed (ecaf export-onnx) and benchmark the .onnx file.';
+  'elsewhere `pip install torch` (a CUDA build for GPUs); set ECAF_PYTHON to the python to use.';
+
+/** No usable Python with PyTorch here (exit 1): the CLI adds how to do without it (an ONNX export made elsewhere). */
+export class TorchUnavailableError extends Error {
+  override name = 'TorchUnavailableError';
+}
 
 /** The error a failed ecaf_torch process becomes: its stderr verbatim, bad input as UsageError (exit 2). */
 export function pythonFailure(what: string, code: number | null, signal: string | null, stderr: string): Error {
   const text = stderr.trim();
   if (code === EXIT_BAD_INPUT) return new UsageError(text || `${what}: bad input`);
-  if (code === EXIT_NO_TORCH) return new Error(`${text}\n${INSTALL_HINT}`);
+  if (code === EXIT_NO_TORCH) return new TorchUnavailableError(`${text}\n${INSTALL_HINT}`);
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
   return new Error(`${what} ${how}${text ? `:\n${text}` : ' with no message'}`);
 }
 
 /** The error for a python that cannot be started at all (ENOENT, EACCES). */
 export function pythonSpawnFailure(err: Error): Error {
-  return new Error(`cannot run ${pythonExecutable()} (${err.message}). ${INSTALL_HINT}`);
+  return new TorchUnavailableError(`cannot run ${pythonExecutable()} (${err.message}). ${INSTALL_HINT}`);
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { align, DETECTORS, formatAlignSummary, MTCNN_SETTINGS, NO_RAW_FILE, type AlignSummary, type DetectorName } from '../align/index.js';
+import { align, DETECTORS, MTCNN_SETTINGS, NO_RAW_FILE, type AlignSummary, type DetectorName } from '../align/index.js';
+import { formatAlignSummary } from './summaries/align.js';
 import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {

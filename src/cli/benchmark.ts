@@ -1,5 +1,6 @@
-import { embedOnly, formatBenchmarkRun, formatEmbedOnly, runBenchmark } from '../benchmark/index.js';
+import { embedOnly, runBenchmark } from '../benchmark/index.js';
 import { UsageError } from '../util/errors.js';
+import { formatBenchmarkRun, formatEmbedOnly } from './summaries/benchmark.js';
 import { numberArg, rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 /** "R,G,B" as three numbers (--mean, --std). */

@@ -1,5 +1,6 @@
-import { crawl, CRAWL_DEFAULTS, formatCrawlSummary, type CrawlSummary } from '../crawl/index.js';
+import { crawl, CRAWL_DEFAULTS, type CrawlSummary } from '../crawl/index.js';
 import { describeInvalid } from '../dataset/load.js';
+import { formatCrawlSummary } from './summaries/crawl.js';
 import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface CrawlArgs {
@@ -62,7 +63,7 @@ export const crawlCommand: EcafCommand = {
       (result) => {
         const v = result.validation;
         for (const w of v.warnings) process.stderr.write(`warning: ${w}\n`);
-        if (v.invalidCount > 0) process.stderr.write(`${describeInvalid(v).replace('(nothing was written)', 'and were left out (--skip-invalid)')}\n`);
+        if (v.invalidCount > 0) process.stderr.write(`${describeInvalid(v, ' and are left out (--skip-invalid)')}\n`);
         process.stdout.write(`${formatCrawlSummary(result)}\n${crawlHints(result)}`);
       },
     );

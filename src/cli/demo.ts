@@ -1,7 +1,8 @@
-import { DEFAULT_DEMO_OUT, runDemo } from '../demo/index.js';
-import { EXIT_OK } from '../util/errors.js';
+import { DEFAULT_DEMO_OUT, runDemo, type DemoEvent } from '../demo/index.js';
+import { EXIT_OK, InterruptedError } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { intArg, type EcafCommand } from './command.js';
+import { sayDemo } from './summaries/demo.js';
 
 export const demoCommand: EcafCommand = {
   command: 'demo',
@@ -19,7 +20,15 @@ export const demoCommand: EcafCommand = {
     const workers = args.workers === undefined ? undefined : intArg('workers', args.workers, 1, 64);
     const { signal, dispose } = interruptSignal();
     try {
-      await runDemo({ out: args.out, workers, signal, progress: true });
+      const on = (e: DemoEvent) => {
+        for (const text of sayDemo(e)) process.stdout.write(`${text}\n`);
+      };
+      try {
+        await runDemo({ out: args.out, workers, signal, progress: true, on });
+      } catch (err) {
+        if (err instanceof InterruptedError) throw new InterruptedError(`${err.message}; rerun the same command to go on`);
+        throw err;
+      }
       process.stdout.write(
         'Next, on real records: put a data.json in DIR/image_data/ and run ecaf crawl --root DIR, ecaf align --root DIR,\n' +
           '  ecaf pairs --root DIR --protocol cross-age, ecaf benchmark --root DIR --model builtin (README.md).\n',

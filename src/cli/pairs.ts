@@ -8,13 +8,12 @@ import {
   DEFAULT_FOLDS,
   DEFAULT_PER_FOLD,
   DEFAULT_SEED,
-  formatPairCheck,
-  formatPairsSummary,
   makePairs,
   PROTOCOLS,
   type PairProtocol,
 } from '../pairs/index.js';
 import { UsageError } from '../util/errors.js';
+import { formatPairCheck, formatPairsSummary } from './summaries/pairs.js';
 import { rootOption, runInterruptible, type EcafCommand } from './command.js';
 
 /** `pairs check` found problems: main prints the message and exits 1 (the report is already on stdout). */
@@ -92,7 +91,7 @@ export const pairsCommand: EcafCommand = {
       .example('ecaf pairs --root ecaf --protocol cross-age --min-age-gap 20 --allow-fewer', 'wider gaps; as many pairs as the data has')
       .example('ecaf pairs check ecaf/image_pairs/children.txt --root ecaf', 'check a list (exit 0 valid, 1 problems, 2 unreadable)'),
   handler: async (args: PairsArgs) => {
-    if (!args.protocol) throw new UsageError('pairs: give --protocol cross-age|children (or `ecaf pairs check FILE`)');
+    if (!args.protocol) throw new UsageError('pairs: --protocol is missing: give --protocol cross-age or --protocol children (or check a pair file with `ecaf pairs check FILE`)');
     const options = {
       root: args.root,
       protocol: args.protocol,

@@ -1,6 +1,7 @@
 import { describeProblem, InputError, InterruptedError, UsageError, EXIT_BAD_INPUT, EXIT_FAILED, type Remedy } from '../util/errors.js';
 import { interruptExitCode } from '../util/interrupt.js';
 import { ShardError } from '../distribute/shard.js';
+import { TorchUnavailableError } from '../benchmark/torch-python.js';
 
 /** Options whose flag is not their kebab-case name. */
 const FLAG_NAMES: Record<string, string> = {
@@ -20,6 +21,7 @@ export function flagOf(option: string): string {
 /** Each remedy as a clause. */
 const REMEDIES: Record<Remedy, string> = {
   skipInvalid: '--skip-invalid goes on with the valid records',
+  root: '--root names the dataset root',
   data: '--data names another records file',
   allowFewer: '--allow-fewer writes what the data allows',
   perFold: 'a lower --per-fold asks for fewer pairs',
@@ -51,6 +53,7 @@ export function renderError(err: unknown, flags: ReadonlySet<string> = new Set()
     const where = err.source === 'flag' ? `${flagOf('shard')} ${err.value}` : `shard from the environment ${err.value}`;
     return `${where}: ${err.reason}${err.remedy === 'submitArray' ? ' (submit --array=0-<N-1>)' : ''}`;
   }
+  if (err instanceof TorchUnavailableError) return `${err.message} Or export the model to ONNX once where PyTorch is installed (ecaf export-onnx) and benchmark the .onnx file.`;
   return (err as Error)?.message ?? String(err);
 }
 

@@ -1,6 +1,7 @@
-import { drawContactSheet, formatSheetSummary, type SheetFilter } from '../sheet/index.js';
+import { drawContactSheet, type SheetFilter } from '../sheet/index.js';
 import { EXIT_OK } from '../util/errors.js';
 import { interruptSignal } from '../util/interrupt.js';
+import { formatSheetSummary } from './summaries/sheet.js';
 import { rootOption, type EcafCommand } from './command.js';
 
 export const sheetCommand: EcafCommand = {

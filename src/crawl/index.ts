@@ -20,7 +20,7 @@ import { existingFileSha256, readCrawlStates, resumeAction, type CrawlStates, ty
 import { CRAWL_OUTCOMES, summarizeCrawl, type CrawlOutcomeCode, type CrawlSummary } from './summary.js';
 import { CrawlLog, removeStale, storeImage } from './writer.js';
 
-export { formatCrawlSummary, CRAWL_OUTCOMES, type CrawlSummary, type CrawlOutcomeCode } from './summary.js';
+export { CRAWL_OUTCOMES, type CrawlSummary, type CrawlOutcomeCode } from './summary.js';
 export type { CrawlLine, CrawlErrorCode, CrawlStatus } from './record.js';
 export { readCrawlStates, CrawlStates, type PriorState } from './state.js';
 export { checkImage, sniffFormat } from './sniff.js';

@@ -32,15 +32,18 @@ export const noRecordsWarning = (file: string): string => `${file}: holds no rec
 export class DataJsonError extends InputError {
   override name = 'DataJsonError';
   constructor(readonly summary: DataJsonSummary) {
-    super({ file: summary.file, expected: 'every record to follow the rules', found: `${summary.invalidCount} of ${summary.total} that break them` }, ['skipInvalid'], [], describeInvalid(summary));
+    super({ file: summary.file, expected: 'every record to follow the rules', found: `${summary.invalidCount} of ${summary.total} that break them` }, ['skipInvalid'], [], describeInvalid(summary, ', so nothing was written'));
   }
 }
 
-/** The invalid records of a data.json, a line each (the first 20): what a refusal and a skipInvalid run print. */
-export function describeInvalid(summary: DataJsonSummary): string {
-  const shown = summary.issues.slice(0, MAX_PRINTED_ISSUES).map((i) => formatIssue(summary.file, i));
+/**
+ * The invalid records of a data.json under one headline, a line each (the first 20): what a
+ * refusal, a check and a skipInvalid run print; `outcome` ends the headline (", so nothing was written").
+ */
+export function describeInvalid(summary: DataJsonSummary, outcome = ''): string {
+  const shown = summary.issues.slice(0, MAX_PRINTED_ISSUES).map(formatIssue);
   const more = summary.invalidCount - Math.min(summary.invalidCount, shown.length);
-  const lines = [`${summary.file}: ${summary.invalidCount} of ${summary.total} records break the rules (nothing was written):`, ...shown.map((l) => `  ${l}`)];
+  const lines = [`${summary.file}: ${summary.invalidCount} of ${summary.total} records break the rules${outcome}:`, ...shown.map((l) => `  ${l}`)];
   if (more > 0) lines.push(`  ... and ${more} more`);
   return lines.join('\n');
 }
@@ -51,7 +54,7 @@ async function ensureReadable(file: string): Promise<void> {
     if (!st.isFile()) throw new InputError({ file, expected: 'a file', found: 'something else (a folder?)' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new InputError({ file, expected: 'a records file (image_data/data.json of the dataset root)', found: 'nothing there' }, ['data']);
+      throw new InputError({ file, expected: 'a records file (image_data/data.json of the dataset root)', found: 'nothing there' }, ['root', 'data']);
     }
     throw err;
   }

@@ -33,7 +33,8 @@ export interface RecordIssue {
   message: string;
 }
 
-export function formatIssue(file: string, issue: RecordIssue): string {
+/** One issue as a line under its file's headline (src/dataset/load.ts `describeInvalid`). */
+export function formatIssue(issue: RecordIssue): string {
   const who = issue.id !== undefined ? `record ${issue.index} (id "${issue.id}")` : `record ${issue.index}`;
-  return `${file}: ${who}: field "${issue.field}": ${issue.message}`;
+  return `${who}: field "${issue.field}": ${issue.message}`;
 }

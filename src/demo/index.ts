@@ -1,22 +1,21 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { align, formatAlignSummary, type AlignSummary } from '../align/index.js';
-import { formatBenchmarkResult, runBenchmark, type BenchmarkResult } from '../benchmark/index.js';
-import { crawl, formatCrawlSummary, type CrawlResult } from '../crawl/index.js';
+import { align, type AlignSummary } from '../align/index.js';
+import { runBenchmark, type BenchmarkResult } from '../benchmark/index.js';
+import { crawl, type CrawlResult } from '../crawl/index.js';
 import { datasetLayout } from '../dataset/layout.js';
-import { formatPairsSummary, makePairs, type PairsOptions, type PairsResult } from '../pairs/index.js';
+import { makePairs, type PairsOptions, type PairsResult } from '../pairs/index.js';
 import { drawContactSheet, type ContactSheetResult } from '../sheet/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, InterruptedError } from '../util/errors.js';
-import { formatDuration } from '../util/progress.js';
 import { buildDemoSite, type DemoRecord } from './dataset.js';
 import { cachedDemoFaces, DEMO_PHOTOS } from './faces.js';
-import { demoNotice, MEANINGLESS } from './notice.js';
 import { writeDemoIndex } from './report-index.js';
 import { startDemoServer } from './server.js';
 
 export { buildDemoSite, cropAround, identityName, type DemoSite, type DemoRecord } from './dataset.js';
 export { findDemoFaces, cachedDemoFaces, DEMO_PHOTOS, type DemoFace } from './faces.js';
+export { demoNotice, MEANINGLESS } from './notice.js';
 export { startDemoServer, type DemoServer, type DemoRoute } from './server.js';
 
 export const DEFAULT_DEMO_OUT = 'ecaf-demo';
@@ -35,8 +34,8 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Progress lines of the stages on stderr (default: stderr is a TTY). */
   progress?: boolean;
-  /** Where the demo's narration goes (default: stdout). */
-  log?: (text: string) => void;
+  /** Told each step as it starts and ends, for a narrator (src/cli/summaries/demo.ts words them). */
+  on?: (event: DemoEvent) => void;
 }
 
 export interface DemoResult {
@@ -54,6 +53,22 @@ export interface DemoResult {
   seconds: number;
 }
 
+/** What the demo is doing, in order: a start, the faces, data.json, then each stage's start and result, then done. */
+export type DemoEvent =
+  | { kind: 'start'; root: string }
+  /** `reusedFrom`: the file of the last run's faces, when they were reused rather than searched again. */
+  | { kind: 'faces'; faces: number; photos: number; seconds: number; reusedFrom?: string }
+  /** `previousPort`: the port of the last run's URLs, when there was one. */
+  | { kind: 'data'; records: number; file: string; url: string; port: number; previousPort?: number }
+  | { kind: 'stage'; stage: 'crawl' | 'align' | 'pairs' | 'benchmark'; identities: number }
+  | { kind: 'crawled'; result: CrawlResult }
+  | { kind: 'aligned'; result: AlignSummary }
+  | { kind: 'paired'; result: PairsResult }
+  /** A line the benchmark logs while it runs. */
+  | { kind: 'benchmark-log'; line: string }
+  | { kind: 'scored'; results: BenchmarkResult[] }
+  | { kind: 'done'; result: DemoResult };
+
 /**
  * `ecaf demo`: serve the face-api sample photos (and pictures cut from them) on 127.0.0.1,
  * write a data.json pointing at them, then run crawl, align, pairs and benchmark (builtin
@@ -62,78 +77,59 @@ export interface DemoResult {
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
-  const log = options.log ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const on = options.on ?? (() => {});
   const layout = datasetLayout(options.out ?? DEFAULT_DEMO_OUT);
   const root = layout.root;
   const signal = options.signal;
   const progress = options.progress;
   const stop = (after: string) => {
-    if (signal?.aborted) throw new InterruptedError(`demo interrupted after ${after}: what was done is saved; rerun the same command to go on`);
+    if (signal?.aborted) throw new InterruptedError(`demo interrupted after ${after}: what was done is saved`);
   };
   const previousPort = await demoPortOf(layout.dataJson);
 
-  log(`ecaf demo: the whole pipeline, offline, on the photos that ship with face-api, in ${root}`);
+  on({ kind: 'start', root });
   const t = Date.now();
   const facesFile = path.join(layout.cache, 'demo-faces.json');
   const { faces, reused } = await cachedDemoFaces(facesFile);
-  log(
-    reused
-      ? `\n[1/6] faces: the ${faces.length} faces of the ${DEMO_PHOTOS.length} sample photos found by the last run (${shown(facesFile)})`
-      : `\n[1/6] faces: ${faces.length} found in the ${DEMO_PHOTOS.length} sample photos by face-api (SSD MobileNet v1, age and gender net) in ${seconds(t)}`,
-  );
-  log(['', 'What the demo data is (read this before any number):', ...demoNotice(faces.length, DEMO_PHOTOS.length).map((l) => `  ${l}`)].join('\n'));
+  const identities = faces.length;
+  on({ kind: 'faces', faces: identities, photos: DEMO_PHOTOS.length, seconds: (Date.now() - t) / 1000, ...(reused ? { reusedFrom: facesFile } : {}) });
 
   const site = await buildDemoSite(faces, DEMO_PHOTOS);
   const server = await startDemoServer(site.routes, previousPort);
   try {
     const records = site.records(server.url);
     await writeFileAtomic(layout.dataJson, JSON.stringify(records, null, 2) + '\n');
-    const address = previousPort === undefined ? '' : server.port === previousPort ? ' (same address as the last run: finished stages are reused)' : ` (port ${previousPort} is taken: new URLs, so crawl fetches again)`;
-    log(`\n[2/6] data.json: ${records.length} records -> ${shown(layout.dataJson)}, served by ${server.url}${address}`);
+    on({ kind: 'data', records: records.length, file: layout.dataJson, url: server.url, port: server.port, ...(previousPort === undefined ? {} : { previousPort }) });
 
-    log('\n[3/6] crawl (private addresses allowed: the demo server is on 127.0.0.1, which crawl refuses by default)');
+    on({ kind: 'stage', stage: 'crawl', identities });
     const crawled = await crawl({ root, allowPrivate: true, retries: 1, backoffMs: 100, progress, signal });
-    log(indent(formatCrawlSummary(crawled)));
+    on({ kind: 'crawled', result: crawled });
     stop('crawl');
 
-    log("\n[4/6] align (fast FFHQ: one sample per output pixel instead of the procedure's up to 4x4; ecaf align keeps the procedure by default)");
+    on({ kind: 'stage', stage: 'align', identities });
     const aligned = await align({ root, workers: options.workers, ffhqFast: true, progress, signal });
-    log(indent(formatAlignSummary(aligned)));
+    on({ kind: 'aligned', result: aligned });
     stop('align');
 
-    log(`\n[5/6] pairs (parameters for a ${faces.length}-identity toy: 4 folds, fewer pairs than asked allowed)`);
+    on({ kind: 'stage', stage: 'pairs', identities });
     const pairs: PairsResult[] = [];
     for (const p of DEMO_PAIRS) {
       const made = await makePairs({ root, ...p });
       pairs.push(made);
-      log(indent(formatPairsSummary(made).trimEnd()));
+      on({ kind: 'paired', result: made });
     }
 
-    log('\n[6/6] benchmark (builtin model: face-api recognition net)');
-    const { results } = await runBenchmark({ root, model: 'builtin', pairs: pairs.map((p) => p.file), progress, signal, log: (line) => log(`  ${line}`) });
-    for (const r of results) log(indent(formatBenchmarkResult(r)));
+    on({ kind: 'stage', stage: 'benchmark', identities });
+    const { results } = await runBenchmark({ root, model: 'builtin', pairs: pairs.map((p) => p.file), progress, signal, log: (line) => on({ kind: 'benchmark-log', line }) });
+    on({ kind: 'scored', results });
     stop('benchmark');
 
     // 93 cells take about a second: no progress lines
     const sheet = await drawContactSheet({ root, progress: false, signal });
-    const index = await writeDemoIndex({ root, identities: faces.length, photos: DEMO_PHOTOS.length, records: records.length, sheet: sheet.file });
-    const total = (Date.now() - started) / 1000;
-    log(
-      [
-        '',
-        `Done in ${formatDuration(total)}. Where everything is:`,
-        `  start here            ${shown(index)}`,
-        `  contact sheet         ${shown(sheet.file)} (${sheet.width}x${sheet.height})`,
-        `  records               ${shown(layout.dataJson)}`,
-        `  downloads, crawl log  ${shown(layout.raw)}/, ${shown(layout.crawlLog)}`,
-        `  aligned faces         ${shown(layout.ffhq)}/, ${shown(layout.mtcnn)}/, ${shown(layout.landmarksLog)}`,
-        `  pair files            ${pairs.map((p) => shown(p.file)).join(', ')} (+ .json sidecars)`,
-        `  reports               ${results.map((r) => shown(r.dir)).join(', ')}`,
-        '',
-        MEANINGLESS,
-      ].join('\n'),
-    );
-    return { root, dataJson: layout.dataJson, identities: faces.length, records: records.length, crawl: crawled, align: aligned, pairs, benchmark: results, sheet, index, seconds: total };
+    const index = await writeDemoIndex({ root, identities, photos: DEMO_PHOTOS.length, records: records.length, sheet: sheet.file });
+    const result: DemoResult = { root, dataJson: layout.dataJson, identities, records: records.length, crawl: crawled, align: aligned, pairs, benchmark: results, sheet, index, seconds: (Date.now() - started) / 1000 };
+    on({ kind: 'done', result });
+    return result;
   } finally {
     await server.close();
   }
@@ -153,16 +149,8 @@ async function demoPortOf(dataJson: string): Promise<number | undefined> {
   }
   const first = Array.isArray(records) ? records[0] : undefined;
   if (!first || typeof first.demo !== 'object' || typeof first.image_url !== 'string') {
-    throw new InputError({ file: dataJson, expected: 'a data.json written by the demo (the demo overwrites it)', found: 'records of another origin' }, ['out']);
+    throw new InputError({ file: dataJson, expected: 'a data.json of the demo (every demo run overwrites it)', found: 'records the demo did not write' }, ['out']);
   }
   const port = Number(new URL(first.image_url).port);
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
-
-const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-/** A path as the user can type it from where they ran the demo. */
-const shown = (file: string) => {
-  const r = path.relative(process.cwd(), file);
-  return r === '' ? '.' : r.startsWith('..') ? file : r;
-};
-const indent = (text: string) => text.replace(/^/gm, '  ');

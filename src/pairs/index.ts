@@ -4,7 +4,6 @@ export { readPairFile, parsePairText, detectPairFormat, contiguousFolds, sidecar
 export { ageClass, DEFAULT_CHILD_MAX_AGE, DEFAULT_ADULT_MIN_AGE, type AgeClassOptions } from './age-class.js';
 export {
   makePairs,
-  formatPairsSummary,
   PROTOCOLS,
   DEFAULT_PER_FOLD,
   DEFAULT_SEED,
@@ -15,7 +14,7 @@ export {
   type PairsSidecar,
 } from './make.js';
 export { DEFAULT_MIN_AGE_GAP, GAP_BIN_YEARS } from './cross-age.js';
-export { checkPairFile, checkPairList, formatPairCheck, type PairCheckReport, type FoldSummary } from './check.js';
+export { checkPairFile, checkPairList, ONE_FOLD_WARNING, type PairCheckReport, type FoldSummary } from './check.js';
 export { loadPairInputs, type PairInputs } from './inputs.js';
 export { readAlignedIds } from './aligned-ids.js';
 export { Prng } from './prng.js';

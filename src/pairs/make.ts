@@ -188,12 +188,13 @@ function draw(inp: PairInputs, r: Resolved, allowFewer: boolean): Draw {
   if (allowFewer && some) return { ...some, usableImages, usableIdentities };
   const allows = m > 0 ? `${m} + ${m} per fold with ${nFolds(folds)} (${2 * m * folds} pairs)` : `no pairs in some of the ${nFolds(folds)}`;
   const smaller = fullFolds > 0 ? `; ${r.perFold} + ${r.perFold} per fold fits in ${nFolds(fullFolds)}` : some && some.folds !== folds ? `; at most ${some.m} + ${some.m} per fold with ${nFolds(some.folds)}` : '';
+  const asked = `${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative ${r.protocol} pairs)`;
+  const data = `${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records`;
   throw new InputError(
-    {
-      expected: `data for ${nFolds(folds)} x (${r.perFold} positive + ${r.perFold} negative ${r.protocol} pairs)`,
-      found: `that the data allows ${allows}${smaller} (${usableImages} usable images of ${usableIdentities} identities, from ${inp.aligned} aligned of ${inp.records} records)${some ? '' : '; no pair can be drawn'}`,
-    },
+    { expected: `data for ${asked}`, found: `${data}: enough for ${allows}${smaller}` },
     some ? ['perFold', 'folds', 'allowFewer'] : [],
+    [],
+    `asked for ${asked}, but the data allows ${allows}${smaller}: ${data}${some ? '' : '; no pair can be drawn'}`,
   );
 }
 
@@ -304,18 +305,4 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
   }
   timing.loadSeconds = (performance.now() - t0) / 1000;
   return runStage(stage, inp, { signal: options.signal });
-}
-
-/** What `ecaf pairs` prints when done. */
-export function formatPairsSummary(r: PairsResult): string {
-  const m = r.meta;
-  if (r.interrupted || !m) return `pairs interrupted: ${r.file} not written; rerun the same command\n`;
-  const lines = [
-    `wrote ${r.file}: ${r.folds} folds x (${r.perFold} positive + ${r.perFold} negative) = ${r.pairs} pairs, ${m.identities} identities, ${m.images} images (${r.protocol}, seed ${m.seed})`,
-    `sidecar: ${r.sidecar}`,
-  ];
-  if (r.fewer) lines.push(`fewer than asked: asked ${m.parameters.folds} folds x (${m.parameters.perFold} + ${m.parameters.perFold})`);
-  if (r.folds < 2) lines.push(`warning: ${ONE_FOLD_WARNING}`);
-  lines.push(`inputs: ${m.inputs.records} records, ${m.inputs.aligned} aligned, ${m.inputs.usableImages} usable images of ${m.inputs.usableIdentities} identities; read in ${r.loadSeconds.toFixed(2)} s, drawn in ${r.drawSeconds.toFixed(2)} s`);
-  return lines.join('\n') + '\n';
 }

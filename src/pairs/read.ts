@@ -117,10 +117,10 @@ function parseLfw(lines: Line[], file: string, view: 'lfw-view1' | 'lfw-view2'):
   if (sets < 1 || perSet < 1) throw new PairFileError(file, header.no, `the header must give positive numbers, got ${JSON.stringify(header.text)}`);
   const body = lines.slice(1);
   const expected = sets * perSet * 2;
-  const shape = view === 'lfw-view2' ? `${sets} sets x (${perSet} matched + ${perSet} mismatched)` : `${perSet} matched + ${perSet} mismatched`;
+  const shape = view === 'lfw-view2' ? `${sets} set${sets === 1 ? '' : 's'} x (${perSet} matched + ${perSet} mismatched)` : `${perSet} matched + ${perSet} mismatched`;
   if (body.length !== expected) {
     const at = body.length > expected ? body[expected]!.no : undefined;
-    throw new PairFileError(file, at, `the header ${JSON.stringify(header.text)} announces ${expected} pair lines (${shape}), the file has ${body.length}`);
+    throw new PairFileError(file, at, `the header ${JSON.stringify(header.text)} announces ${expected} pair lines (${shape}), but the file has ${body.length}`);
   }
   const pairs: Pair[] = [];
   const identityOf = new Map<string, string>();

@@ -156,18 +156,6 @@ function overlaySvg(g: SheetGeometry, entries: SheetEntry[], missing: { left: nu
   return parts.join('\n');
 }
 
-/** What `ecaf sheet` prints: where the sheet is, what it shows, and a hint when fonts are missing. */
-export function formatSheetSummary(r: ContactSheetResult): string {
-  const counts = Object.entries(r.counts)
-    .sort((a, b) => b[1] - a[1])
-    .map(([s, n]) => `${n} ${s}`)
-    .join(', ');
-  const lines = [`contact sheet: ${r.file} (${r.width}x${r.height}, ${r.shown} ids: ${counts || 'none'})`];
-  if (r.shown < r.total) lines.push(`  showing the first ${r.shown} of ${r.total} ids`);
-  if (!r.labelsDrawn) lines.push('  no font found: the ids are not written under the tiles (install one, e.g. apt-get install fonts-dejavu-core)');
-  return lines.join('\n');
-}
-
 let fontCheck: Promise<boolean> | undefined;
 
 /** Whether librsvg finds a font here: draw a word and look for ink (machines without fonts draw nothing). */

@@ -39,6 +39,7 @@ export interface InputProblem {
  */
 export type Remedy =
   | 'skipInvalid'
+  | 'root'
   | 'data'
   | 'allowFewer'
   | 'perFold'

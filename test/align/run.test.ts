@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { align, formatAlignSummary, readOverrides, type LandmarksLine } from '../../src/align/index.js';
+import { align, readOverrides, type LandmarksLine } from '../../src/align/index.js';
+import { formatAlignSummary } from '../../src/cli/summaries/align.js';
 import { applySimilarity, type Point } from '../../src/align/similarity.js';
 import { ARCFACE_TEMPLATE_112, points5From68 } from '../../src/align/template.js';
 import { roundPoint } from '../../src/align/line.js';
@@ -180,7 +181,7 @@ describe('ecaf align (CLI, built)', () => {
     expect(cli(['--ffhq-size', 'big', '--root', dir]).status).toBe(2);
     const missing = cli(['--root', dir]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/data\.json: expected a records file \(image_data\/data\.json of the dataset root\), found nothing there\n/);
+    expect(missing.stderr).toMatch(/data\.json: expected a records file \(image_data\/data\.json of the dataset root\), found nothing there \(--root names the dataset root\)\n/);
   });
 });
 

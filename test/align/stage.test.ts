@@ -1,10 +1,10 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatAlignSummary } from '../../src/cli/summaries/align.js';
 import {
   addAlignOutcome,
   alignStage,
   emptyAlignFacts,
-  formatAlignSummary,
   NO_RAW_FILE,
   planAlign,
   planRecord,

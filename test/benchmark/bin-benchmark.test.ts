@@ -2,7 +2,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { formatBenchmarkResult, runBenchmark } from '../../src/benchmark/index.js';
+import { runBenchmark } from '../../src/benchmark/index.js';
+import { formatBenchmarkResult } from '../../src/cli/summaries/benchmark.js';
 import { runEcaf } from '../helpers/cli.js';
 import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';

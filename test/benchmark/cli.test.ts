@@ -34,7 +34,7 @@ describe('ecaf benchmark and ecaf report (CLI, built)', () => {
       [['benchmark', '--root', root, '--model', model, '--batch', '0'], /--batch: expected an integer in 1\.\.4096, got 0/],
       [['benchmark', '--root', root, '--model', 'builtin', '--size', '112'], /--size: expected no value \(the builtin model/],
       [['benchmark', '--root', root, '--model', model, '--pairs', path.join(dir, 'none.txt')], /none.txt: not found/],
-      [['report', '--root', dir], /no reports under/],
+      [['report', '--root', dir], /reports: expected benchmark reports \(<model>\/<pairs>\/report\.json\), found none \(run ecaf benchmark first\)$/m],
     ];
     for (const [args, message] of cases) {
       const r = await runEcaf(...args);

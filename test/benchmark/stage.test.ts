@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { benchmarkStage, formatBenchmarkRun, formatEmbedOnly, summarizeBenchmark, type BenchmarkInput, type BenchmarkOutcomeCode } from '../../src/benchmark/index.js';
+import { formatBenchmarkRun, formatEmbedOnly } from '../../src/cli/summaries/benchmark.js';
+import { benchmarkStage, summarizeBenchmark, type BenchmarkInput, type BenchmarkOutcomeCode } from '../../src/benchmark/index.js';
 import type { EcafRecord } from '../../src/dataset/record.js';
 import { inShard, parseShard } from '../../src/distribute/shard.js';
 import type { PairList } from '../../src/pairs/pair-list.js';

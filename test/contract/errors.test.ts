@@ -1,6 +1,7 @@
 import { exitCodeOf, flagOf, renderError, renderRemedies } from '../../src/cli/render.js';
 import { checkInt, checkNumber, describeProblem, InputError, InterruptedError, UsageError } from '../../src/util/errors.js';
 import { interruptExitCode } from '../../src/util/interrupt.js';
+import { TorchUnavailableError } from '../../src/benchmark/torch-python.js';
 
 describe('one refusal shape: InputError, worded by the library without flags, by the CLI with them', () => {
   it('says where, what was expected and what came, in one sentence shape', () => {
@@ -34,8 +35,16 @@ describe('one refusal shape: InputError, worded by the library without flags, by
     // align has no --data: no remedy it cannot act on
     expect(renderError(missing, new Set(['root', 'workers']))).toBe('r/image_data/data.json: expected a records file, found nothing there');
     expect(renderRemedies(['run:align', 'allowFewer'], new Set())).toBe(' (run ecaf align first)');
+    expect(renderRemedies(['root', 'data'], new Set(['root']))).toBe(' (--root names the dataset root)');
     const listed = new InputError({ option: 'folds', expected: 'x', actual: 1 }, ['skipInvalid'], [{ option: 'perFold', expected: 'y', actual: 2 }], 'data.json: 2 records break the rules:\n  record 1 ...');
     expect(renderError(listed, new Set(['skip-invalid']))).toBe('data.json: 2 records break the rules (--skip-invalid goes on with the valid records):\n  record 1 ...\n  --per-fold: expected y, got 2');
+  });
+
+  it('words what to do in the CLI only: the library says what is missing, the CLI the command that does without it', () => {
+    const torch = new TorchUnavailableError('PyTorch is not installed for python3. Install it.');
+    expect(torch.message).not.toMatch(/ecaf /);
+    expect(renderError(torch)).toBe('PyTorch is not installed for python3. Install it. Or export the model to ONNX once where PyTorch is installed (ecaf export-onnx) and benchmark the .onnx file.');
+    expect(exitCodeOf(torch)).toBe(1);
   });
 
   it('exits 2 on bad input, 1 on failure, 130 on SIGINT and 143 on SIGTERM', () => {

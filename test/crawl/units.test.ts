@@ -4,7 +4,8 @@ import { robotsDisallow } from '../../src/crawl/robots.js';
 import { HostScheduler } from '../../src/crawl/scheduler.js';
 import { checkImage, looksComplete, sniffFormat } from '../../src/crawl/sniff.js';
 import { CrawlStates, resumeAction, urlKey, type PriorState } from '../../src/crawl/state.js';
-import { CRAWL_OUTCOMES, formatCrawlSummary, summarizeCrawl } from '../../src/crawl/summary.js';
+import { formatCrawlSummary } from '../../src/cli/summaries/crawl.js';
+import { CRAWL_OUTCOMES, summarizeCrawl } from '../../src/crawl/summary.js';
 import { addOutcome, emptyTally } from '../../src/stage.js';
 import { claimedPng, makeImage } from './fault-server.js';
 

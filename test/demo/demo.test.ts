@@ -7,6 +7,7 @@ import type { BenchmarkReport } from '../../src/benchmark/index.js';
 import type { CrawlLine } from '../../src/crawl/record.js';
 import { datasetLayout, ffhqFile, mtcnnFile } from '../../src/dataset/layout.js';
 import { loadDataJson } from '../../src/dataset/load.js';
+import { sayDemo } from '../../src/cli/summaries/demo.js';
 import { runDemo, type DemoResult } from '../../src/demo/index.js';
 import { readPairFile, type PairsSidecar } from '../../src/pairs/index.js';
 import { sheetGeometry } from '../../src/sheet/layout.js';
@@ -24,7 +25,7 @@ const said: string[] = [];
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('ecaf-demo-test-'));
   root = path.join(dir, 'ecaf-demo');
-  result = await runDemo({ out: root, progress: false, log: (text) => said.push(text) });
+  result = await runDemo({ out: root, progress: false, on: (e) => said.push(...sayDemo(e)) });
 }, 600_000);
 afterAll(() => cleanup?.());
 
@@ -152,7 +153,7 @@ describe('ecaf demo, end to end', () => {
   it('resumes: a rerun reuses the faces, fetches and aligns nothing again, and writes the same pairs', async () => {
     const before = await Promise.all(result.pairs.map((p) => readFile(p.file, 'utf8')));
     const rerunSaid: string[] = [];
-    const again = await runDemo({ out: root, progress: false, log: (text) => rerunSaid.push(text) });
+    const again = await runDemo({ out: root, progress: false, on: (e) => rerunSaid.push(...sayDemo(e)) });
     expect(rerunSaid.join('\n')).toMatch(/found by the last run/);
     expect(again.crawl.attempted).toBe(0);
     expect(again.crawl.alreadyOk).toBe(result.crawl.byStatus.ok);
@@ -165,7 +166,7 @@ describe('ecaf demo, end to end', () => {
     const foreign = path.join(dir, 'mine');
     await mkdir(path.join(foreign, 'image_data'), { recursive: true });
     await writeFile(path.join(foreign, 'image_data', 'data.json'), JSON.stringify([{ id: 'a_1', url: 'https://example.org/a.jpg' }]));
-    await expect(runDemo({ out: foreign, progress: false, log: () => {} })).rejects.toThrow(UsageError);
-    await expect(runDemo({ out: foreign, progress: false, log: () => {} })).rejects.toThrow(/data\.json: expected a data\.json written by the demo \(the demo overwrites it\), found records of another origin/);
+    await expect(runDemo({ out: foreign, progress: false })).rejects.toThrow(UsageError);
+    await expect(runDemo({ out: foreign, progress: false })).rejects.toThrow(/data\.json: expected a data\.json of the demo \(every demo run overwrites it\), found records the demo did not write/);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkPairFile, checkPairList, formatPairCheck } from '../../src/pairs/check.js';
+import { formatPairCheck } from '../../src/cli/summaries/pairs.js';
+import { checkPairFile, checkPairList } from '../../src/pairs/check.js';
 import { parsePairText } from '../../src/pairs/read.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 import { writeDataset } from './dataset.js';

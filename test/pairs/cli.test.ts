@@ -40,7 +40,7 @@ describe('ecaf pairs (CLI, built)', () => {
   it('exits 2 with what the data allows when it cannot fill the request', async () => {
     const r = await runEcaf('pairs', '--root', dir, '--protocol', 'children', '--per-fold', '100000');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ecaf: expected data for 10 folds x \(100000 positive \+ 100000 negative children pairs\), found that the data allows \d+ \+ \d+ per fold.*\(a lower --per-fold asks for fewer pairs; --folds sets the number of folds; --allow-fewer writes what the data allows\)$/m);
+    expect(r.stderr).toMatch(/^ecaf: asked for 10 folds x \(100000 positive \+ 100000 negative children pairs\), but the data allows \d+ \+ \d+ per fold.*\(a lower --per-fold asks for fewer pairs; --folds sets the number of folds; --allow-fewer writes what the data allows\)$/m);
   });
 });
 

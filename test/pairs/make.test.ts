@@ -4,7 +4,8 @@ import path from 'node:path';
 import { ageClass } from '../../src/pairs/age-class.js';
 import { checkPairFile } from '../../src/pairs/check.js';
 import { gapBin } from '../../src/pairs/cross-age.js';
-import { formatPairsSummary, makePairs, type PairProtocol, type PairsSidecar } from '../../src/pairs/make.js';
+import { formatPairsSummary } from '../../src/cli/summaries/pairs.js';
+import { makePairs, type PairProtocol, type PairsSidecar } from '../../src/pairs/make.js';
 import { Prng } from '../../src/pairs/prng.js';
 import { readPairFile } from '../../src/pairs/read.js';
 import { InputError, UsageError } from '../../src/util/errors.js';
@@ -63,9 +64,9 @@ describe('cross-age: hand-made data with one answer', () => {
     await writeDataset(dir, records, ['D_1', 'D_2', 'E_1']);
     const err = await makePairs({ root: dir, protocol: 'cross-age', folds: 1, perFold: 2 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/expected data for 1 fold x \(2 positive \+ 2 negative cross-age pairs\), found that the data allows 1 \+ 1 per fold with 1 fold \(2 pairs\) \(5 usable images of 3 identities, from 5 aligned of 8 records\)/);
+    expect((err as Error).message).toMatch(/^asked for 1 fold x \(2 positive \+ 2 negative cross-age pairs\), but the data allows 1 \+ 1 per fold with 1 fold \(2 pairs\): 5 usable images of 3 identities, from 5 aligned of 8 records$/);
     const err2 = await makePairs({ root: dir, protocol: 'cross-age', folds: 2, perFold: 1 }).catch((e: unknown) => e);
-    expect((err2 as Error).message).toMatch(/no pairs in some of the 2 folds; 1 \+ 1 per fold fits in 1 fold \(/);
+    expect((err2 as Error).message).toMatch(/but the data allows no pairs in some of the 2 folds; 1 \+ 1 per fold fits in 1 fold: /);
     const r = await makePairs({ root: dir, protocol: 'cross-age', folds: 2, perFold: 3, allowFewer: true });
     expect([r.folds, r.perFold, r.fewer]).toEqual([1, 1, true]);
     expect(formatPairsSummary(r)).toMatch(/\nwarning: one fold only: .*accuracy is not defined/);
@@ -113,7 +114,7 @@ describe('children: hand-made data', () => {
       expect(a!.split('_')[0]).not.toBe(b!.split('_')[0]);
     }
     const err = await makePairs({ root: dir, protocol: 'children', folds: 1, perFold: 3 }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/found that the data allows 2 \+ 2 per fold with 1 fold \(4 pairs\) \(6 usable/);
+    expect((err as Error).message).toMatch(/but the data allows 2 \+ 2 per fold with 1 fold \(4 pairs\): 6 usable/);
   });
 });
 
