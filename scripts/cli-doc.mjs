@@ -1,17 +1,29 @@
 #!/usr/bin/env node
 // Writes docs/cli.md from every command's --help, so the reference cannot drift from the code.
 // `node scripts/cli-doc.mjs --check` exits 1 when docs/cli.md differs (test/docs/cli-doc.test.ts).
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'ecaf.js');
 const target = path.join(root, 'docs', 'cli.md');
+// the help texts are laid out for 100 columns, whatever the terminal
+Object.defineProperty(process.stdout, 'columns', { value: 100 });
+const { main } = await import(path.join(root, 'dist', 'cli', 'main.js'));
 
-const help = (args) =>
-  execFileSync(process.execPath, [bin, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '100' } }).trimEnd();
+/** What `ecaf ...args --help` prints, from the CLI in this process (one process, not one per command). */
+async function help(args) {
+  const printed = [];
+  const log = console.log;
+  console.log = (...parts) => printed.push(parts.join(' '));
+  try {
+    const code = await main([...args, '--help']);
+    if (code !== 0) throw new Error(`ecaf ${args.join(' ')} --help exited ${code}`);
+  } finally {
+    console.log = log;
+  }
+  return printed.join('\n').trimEnd();
+}
 
 /** The subcommands a help text lists under "Commands:", as argument lists. */
 function subcommands(text, parent) {
@@ -27,10 +39,10 @@ function subcommands(text, parent) {
   return out;
 }
 
-function sections(args, acc) {
-  const text = help(args);
+async function sections(args, acc) {
+  const text = await help(args);
   if (args.length > 0) acc.push({ name: `ecaf ${args.join(' ')}`, text });
-  for (const sub of subcommands(text, args)) sections(sub, acc);
+  for (const sub of subcommands(text, args)) await sections(sub, acc);
   return acc;
 }
 
@@ -51,7 +63,7 @@ Conventions shared by every command:
 - \`ECAF_DEBUG=1\` prints the stack of an unexpected error.
 `;
 
-const body = sections([], [])
+const body = (await sections([], []))
   .map((s) => `## \`${s.name}\`\n\n\`\`\`text\n${s.text}\n\`\`\`\n`)
   .join('\n');
 const doc = `${INTRO}\n${body}`;

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
  * Jest global setup: an incremental `tsc -p tsconfig.json` before any test, because the CLI and
  * the worker threads run the compiled dist/: after an edit, tests never run stale code. Only
  * what changed since the last build is compiled again (tsconfig.json's tsBuildInfoFile).
- * It also names this run's file of Python probes (test/helpers/python.ts), fresh each run.
+ * It also makes the folder every test file of this run shares (test/helpers/run-dir.ts), fresh each run.
  */
 export default function buildDist() {
   const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-  process.env.ECAF_TEST_PYTHON_PROBES = path.join(mkdtempSync(path.join(os.tmpdir(), 'ecaf-probes-')), 'probes.json');
+  process.env.ECAF_TEST_RUN_DIR = mkdtempSync(path.join(os.tmpdir(), 'ecaf-test-run-'));
 }

@@ -5,16 +5,19 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
 import { PYTHON } from '../helpers/python.js';
+import { sharedFiles } from '../helpers/run-dir.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** What tiny_onnx.py imports: tests of its model run inside describeWithPython(TINY_ONNX_MODULES). */
 export const TINY_ONNX_MODULES = ['numpy', 'torch'] as const;
 
-/** tiny.onnx, tiny_b1.onnx, input.bin and torch_out.bin in `dir`, made by real PyTorch (tiny_onnx.py). */
+/** tiny.onnx, tiny_b1.onnx, input.bin and torch_out.bin in `dir`, made by real PyTorch (tiny_onnx.py) once per test run. */
 export function makeTinyOnnx(dir: string): void {
-  const run = spawnSync(PYTHON, [path.join(HERE, 'tiny_onnx.py'), dir], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`tiny_onnx.py failed: ${run.stderr}`);
+  sharedFiles('tiny-onnx', dir, (folder) => {
+    const run = spawnSync(PYTHON, [path.join(HERE, 'tiny_onnx.py'), folder], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`tiny_onnx.py failed: ${run.stderr}`);
+  });
 }
 
 /** A small ECAF root: 4 people x (2 child + 2 adult photos) of synthetic 40x40 "faces". */

@@ -75,7 +75,16 @@ async function expectClean(root: string): Promise<void> {
     const text = await fs.readFile(path.join(root, f), 'utf8');
     if (text === '') continue;
     expect(text.endsWith('\n')).toBe(true);
-    for (const line of text.slice(0, -1).split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    // one assertion over all lines: an expect() per line of a 180,000-line log cost 8 s
+    const torn = text.slice(0, -1).split('\n').filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect({ file: f, torn }).toEqual({ file: f, torn: [] });
   }
 }
 

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RUN_DIR } from './run-dir.js';
 
 /**
  * Python-dependent tests run their references with Debian's python (numpy, scipy, PIL, torch),
@@ -7,11 +9,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
  */
 export const PYTHON = '/usr/bin/python3';
 
-/**
- * Probe results shared by every test file of one jest run (test/global-setup.js names a fresh
- * file in ECAF_TEST_PYTHON_PROBES): `import torch` alone takes about 2 s here.
- */
-const SHARED_PROBES = process.env.ECAF_TEST_PYTHON_PROBES;
+/** Probe results shared by every test file of one jest run: `import torch` alone takes about 2 s here. */
+const SHARED_PROBES = RUN_DIR && path.join(RUN_DIR, 'python-probes.json');
 
 function sharedProbes(): Record<string, boolean> {
   if (!SHARED_PROBES) return {};
