@@ -103,13 +103,13 @@ withTorch('PyTorch checkpoints through the worker', () => {
     expect(sidecar).toMatchObject({ flipRule: 'mtlface', source: { depth: 'ir34', variant: 'released' } });
     const n = 3;
     const input = randomImages(n, 11);
-    const onnx = await onnxForward(out, input, n, dir);
+    const outputs = await onnxForward(out, input, n, dir);
+    const onnx = outputs.first!;
     const ref = await referenceForwardWithAge(ckpt, 'encoder.', input, dir);
     for (let i = 0; i < n; i++) expect(rowCosine(onnx, ref.embeddings, 512, i)).toBeGreaterThanOrEqual(0.9999);
     // the checkpoint has an age head: the export adds `age` and `age_group`
     expect(cli.stdout).toContain("'age' [batch]");
-    const age = await onnxForward(out, input, n, dir, 'age');
-    const groups = await onnxForward(out, input, n, dir, 'age_group');
+    const [age, groups] = [outputs.age!, outputs.age_group!];
     for (let i = 0; i < n; i++) {
       expect(Math.abs(age[i]! - ref.age![i * 8]!)).toBeLessThan(1e-2);
       expect(maxAbsDiff(groups.subarray(i * 7, (i + 1) * 7), ref.age!.subarray(i * 8 + 1, i * 8 + 8))).toBeLessThan(1e-2 * Math.max(1, maxAbs(ref.age!)));

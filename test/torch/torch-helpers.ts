@@ -58,25 +58,32 @@ export async function referenceForwardWithAge(checkpoint: string, prefix: string
 }
 
 /**
- * Raw outputs of an ONNX model in onnxruntime-node, run in a child node process: inside jest's
- * VM the runtime's output arrays fail its own Float32Array check (a different realm).
+ * Raw outputs of an ONNX model in onnxruntime-node (by output name; the first output under
+ * `first` too), run once in a child node process: inside jest's VM the runtime's output arrays
+ * fail its own Float32Array check (a different realm).
  */
-export async function onnxForward(model: string, input: Float32Array, n: number, dir: string, output?: string): Promise<Float32Array> {
+export async function onnxForward(model: string, input: Float32Array, n: number, dir: string): Promise<Record<string, Float32Array>> {
   const inFile = path.join(dir, 'onnx-in.f32');
-  const outFile = path.join(dir, 'onnx-out.f32');
+  const outDir = path.join(dir, 'onnx-out');
   await writeFile(inFile, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
   const script = `
     import ort from 'onnxruntime-node';
-    import { readFileSync, writeFileSync } from 'node:fs';
-    const [model, inFile, outFile, n, name] = process.argv.slice(1);
+    import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+    const [model, inFile, outDir, n] = process.argv.slice(1);
     const b = readFileSync(inFile);
     const x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     const s = await ort.InferenceSession.create(model);
     const y = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, [Number(n), 3, 112, 112]) });
-    const out = y[name || s.outputNames[0]].data;
-    writeFileSync(outFile, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));`;
-  await run(process.execPath, ['--input-type=module', '-e', script, model, inFile, outFile, String(n), output ?? ''], { cwd: packageFile('.') });
-  return readF32(outFile);
+    mkdirSync(outDir, { recursive: true });
+    const names = [...s.outputNames, 'first'];
+    for (const name of names) {
+      const out = y[name === 'first' ? s.outputNames[0] : name].data;
+      writeFileSync(outDir + '/' + name + '.f32', new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    }
+    writeFileSync(outDir + '/names.json', JSON.stringify(names));`;
+  await run(process.execPath, ['--input-type=module', '-e', script, model, inFile, outDir, String(n)], { cwd: packageFile('.') });
+  const names = JSON.parse(await readFile(path.join(outDir, 'names.json'), 'utf8')) as string[];
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readF32(path.join(outDir, `${name}.f32`))] as const)));
 }
 
 export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
