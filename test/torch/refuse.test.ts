@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
 import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
 import { UsageError } from '../../src/util/errors.js';
 import { pythonSkipReason } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeCheckpoint, withTorch } from './torch-helpers.js';
+import { makeCheckpoints, withTorch } from './torch-helpers.js';
 
-const run = promisify(execFile);
 const SLOW_MS = 300_000;
 
 let dir: string;
@@ -33,30 +30,40 @@ async function expectRefused(file: string, patterns: RegExp[], opts = {}) {
 }
 
 withTorch('checkpoints that are not MTLFace are refused, naming what is missing', () => {
+  // every checkpoint of this block, and whether CUDA is there, from one Python process
+  let cudaAvailable = false;
+  beforeAll(async () => {
+    const resnet = path.join(dir, 'resnet.pth');
+    const withArgs = path.join(dir, 'with-args.pth');
+    const printed = await makeCheckpoints(
+      [
+        [path.join(dir, 'broken.pt'), ['--depth', 'ir34', '--variant', 'training', '--prefix', 'module.', '--drop', '^module\\.(fsm\\.spatial\\.|output_layer\\.3\\.weight)']],
+        [path.join(dir, 'odd-depth.pt'), ['--depth', 'ir34', '--variant', 'training', '--prefix', 'none', '--drop', '^block4\\.2\\.']],
+      ],
+      [
+        'import argparse, torch',
+        `torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7), 'bn1.weight': torch.ones(64), 'layer1.0.conv1.weight': torch.zeros(64, 64, 3, 3), 'fc.weight': torch.zeros(1000, 2048)}, ${JSON.stringify(resnet)})`,
+        `torch.save({'args': argparse.Namespace(lr=0.1), 'state_dict': {'conv1.weight': torch.zeros(1)}}, ${JSON.stringify(withArgs)})`,
+        "print('cuda', torch.cuda.is_available())",
+      ].join('\n'),
+    );
+    cudaAvailable = printed.includes('cuda True');
+  }, SLOW_MS);
+
   test('another architecture (torchvision-style ResNet keys): no fsm, lists what the file has', async () => {
-    const file = path.join(dir, 'resnet.pth');
-    const code = `import torch; torch.save({'conv1.weight': torch.zeros(64, 3, 7, 7), 'bn1.weight': torch.ones(64),
-      'layer1.0.conv1.weight': torch.zeros(64, 64, 3, 3), 'fc.weight': torch.zeros(1000, 2048)}, '${file}')`;
-    await run(pythonExecutable(), ['-c', code]);
-    await expectRefused(file, [/not an MTLFace recognition checkpoint/, /no fsm\.channel\.0\.weight/, /bn1, conv1, fc, layer1/]);
+    await expectRefused(path.join(dir, 'resnet.pth'), [/not an MTLFace recognition checkpoint/, /no fsm\.channel\.0\.weight/, /bn1, conv1, fc, layer1/]);
   });
 
   test('MTLFace with tensors left out: names the missing keys with their prefix', async () => {
-    const file = await makeCheckpoint(path.join(dir, 'broken.pt'), [
-      '--depth', 'ir34', '--variant', 'training', '--prefix', 'module.', '--drop', '^module\\.(fsm\\.spatial\\.|output_layer\\.3\\.weight)',
-    ]);
-    await expectRefused(file, [/MTLFace ir34 \(training variant, prefix module\.\)/, /missing 6: /, /module\.fsm\.spatial\.0\.weight/, /module\.output_layer\.3\.weight/]);
+    await expectRefused(path.join(dir, 'broken.pt'), [/MTLFace ir34 \(training variant, prefix module\.\)/, /missing 6: /, /module\.fsm\.spatial\.0\.weight/, /module\.output_layer\.3\.weight/]);
   }, SLOW_MS);
 
   test('a depth that is none of ir34/50/64/101: names the units per stage found', async () => {
-    const file = await makeCheckpoint(path.join(dir, 'odd-depth.pt'), ['--depth', 'ir34', '--variant', 'training', '--prefix', 'none', '--drop', '^block4\\.2\\.']);
-    await expectRefused(file, [/block1\.\.4 have \[3, 4, 6, 2\] units per stage/, /ir34 \[3, 4, 6, 3\]/]);
+    await expectRefused(path.join(dir, 'odd-depth.pt'), [/block1\.\.4 have \[3, 4, 6, 2\] units per stage/, /ir34 \[3, 4, 6, 3\]/]);
   }, SLOW_MS);
 
   test('pickled Python objects besides tensors: refused unless ECAF_TRUST_CHECKPOINT=1', async () => {
     const file = path.join(dir, 'with-args.pth');
-    const code = `import argparse, torch; torch.save({'args': argparse.Namespace(lr=0.1), 'state_dict': {'conv1.weight': torch.zeros(1)}}, '${file}')`;
-    await run(pythonExecutable(), ['-c', code]);
     await expectRefused(file, [/holds Python objects besides tensors/, /ECAF_TRUST_CHECKPOINT=1/]);
     process.env.ECAF_TRUST_CHECKPOINT = '1';
     try {
@@ -75,8 +82,7 @@ withTorch('checkpoints that are not MTLFace are refused, naming what is missing'
 
   test('--device cuda without CUDA, and fp16 on the CPU, say what to do', async () => {
     const file = path.join(dir, 'resnet.pth');
-    const cuda = await run(pythonExecutable(), ['-c', 'import torch; print(torch.cuda.is_available())']);
-    if (cuda.stdout.trim() === 'False') await expectRefused(file, [/--device cuda: /, /Install a CUDA build of PyTorch/], { device: 'cuda' });
+    if (!cudaAvailable) await expectRefused(file, [/--device cuda: /, /Install a CUDA build of PyTorch/], { device: 'cuda' });
     await expectRefused(file, [/fp16 autocast needs CUDA/], { device: 'cpu', fp16: true });
   });
 });

@@ -9,6 +9,7 @@ import {
   HAS_TORCH,
   NO_TORCH_NOTE,
   makeCheckpoint,
+  makeCheckpoints,
   maxAbs,
   maxAbsDiff,
   onnxForward,
@@ -48,8 +49,16 @@ async function expectWorkerMatchesReference(file: string, prefix: string, n: num
 }
 
 withTorch('PyTorch checkpoints through the worker', () => {
+  beforeAll(async () => {
+    await makeCheckpoints([
+      [path.join(dir, 'released-ir34.pth'), ['--depth', 'ir34', '--variant', 'released', '--prefix', 'encoder.', '--age-head']],
+      [path.join(dir, 'training-ir34.pt'), ['--depth', 'ir34', '--variant', 'training', '--prefix', 'module.', '--seed', '3']],
+      [path.join(dir, 'training-ir50.tar'), ['--depth', 'ir50', '--variant', 'training', '--prefix', 'none', '--wrap', 'state_dict', '--seed', '5']],
+    ]);
+  }, SLOW_MS);
+
   test('released variant, ir34, encoder. prefix, age head: equals a plain torch forward; frames of 2', async () => {
-    const file = await makeCheckpoint(path.join(dir, 'released-ir34.pth'), ['--depth', 'ir34', '--variant', 'released', '--prefix', 'encoder.', '--age-head']);
+    const file = path.join(dir, 'released-ir34.pth');
     const info = await expectWorkerMatchesReference(file, 'encoder.', 3, 2);
     expect(info).toMatchObject({ kind: 'torch', model: 'released-ir34.pth', device: 'cpu', flipRule: 'mtlface' });
     expect(info.details).toMatchObject({ architecture: 'MTLFace ir34', variant: 'released', prefix: 'encoder.' });
@@ -83,13 +92,13 @@ withTorch('PyTorch checkpoints through the worker', () => {
   }, SLOW_MS);
 
   test('training variant, ir34, module. prefix (DDP): equals a plain torch forward', async () => {
-    const file = await makeCheckpoint(path.join(dir, 'training-ir34.pt'), ['--depth', 'ir34', '--variant', 'training', '--prefix', 'module.', '--seed', '3']);
+    const file = path.join(dir, 'training-ir34.pt');
     const info = await expectWorkerMatchesReference(file, 'module.', 2, 64);
     expect(info.details).toMatchObject({ architecture: 'MTLFace ir34', variant: 'training', prefix: 'module.' });
   }, SLOW_MS);
 
   test('training variant, ir50, no prefix, wrapped under state_dict in a .tar: equals a plain torch forward', async () => {
-    const file = await makeCheckpoint(path.join(dir, 'training-ir50.tar'), ['--depth', 'ir50', '--variant', 'training', '--prefix', 'none', '--wrap', 'state_dict', '--seed', '5']);
+    const file = path.join(dir, 'training-ir50.tar');
     const info = await expectWorkerMatchesReference(file, '', 1, 64);
     expect(info.details).toMatchObject({ architecture: 'MTLFace ir50', variant: 'training', prefix: '(none)' });
   }, SLOW_MS);

@@ -20,9 +20,18 @@ export const withTorch = describeWithPython(TORCH_TEST_MODULES, pythonExecutable
 const REFERENCE = path.join(path.dirname(new URL(import.meta.url).pathname), 'reference_forward.py');
 export const IMAGE_FLOATS = 3 * 112 * 112;
 
-/** python -m ecaf_torch.make_checkpoint OUT ...args (random weights). */
+/**
+ * `python -m ecaf_torch.make_checkpoint OUT ...args` (random weights) for each job, in one Python
+ * process (importing torch alone takes about 2 s here), then `then` (more Python) if given.
+ */
+export async function makeCheckpoints(jobs: readonly (readonly [string, readonly string[]])[], then = ''): Promise<string> {
+  const code = `import json, sys\nfrom ecaf_torch.make_checkpoint import main\nfor out, args in json.loads(sys.argv[1]):\n    main([out, *args])\n${then}`;
+  return (await run(pythonExecutable(), ['-c', code, JSON.stringify(jobs)], { env: pythonEnv() })).stdout;
+}
+
+/** One checkpoint (makeCheckpoints); its path. */
 export async function makeCheckpoint(out: string, args: string[]): Promise<string> {
-  await run(pythonExecutable(), ['-m', 'ecaf_torch.make_checkpoint', out, ...args], { env: pythonEnv() });
+  await makeCheckpoints([[out, args]]);
   return out;
 }
 
