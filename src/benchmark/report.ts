@@ -114,14 +114,20 @@ function gridLines(r: BenchmarkReport): string[] {
 
 /** One TAR@FAR row: "not measurable" where the training folds have too few negatives. */
 function tarRow(t: BenchmarkReport['tarAtFar'][number]): string {
-  if (t.measurable === false) return `| ${t.farTarget} | not measurable (smallest measurable FAR ${t.smallestMeasurableFar!.toExponential(2)}) | |`;
+  if (t.measurable === false) return `| ${t.farTarget} | not measurable (${smallestFarText(t.smallestMeasurableFar!, 2)}) | |`;
   return `| ${t.farTarget} | ${pct(t.tar)} ± ${pct(t.tarStd)} | ${t.far.toExponential(2)} |`;
 }
 
 function farNote(r: BenchmarkReport): string[] {
   const t = r.tarAtFar.find((x) => x.measurable === false);
   if (!t) return [];
+  if (!Number.isFinite(t.smallestMeasurableFar!)) return ['', 'No FAR target can be measured: the training folds of some fold hold no impostor pair.'];
   return ['', `A FAR target below 1 / (negatives of the training folds) = ${t.smallestMeasurableFar!.toExponential(2)} cannot be measured: one accepted impostor is already a larger FAR.`];
+}
+
+/** `smallest measurable FAR 2.8e-2`, or why there is none (a fold whose training folds hold no impostor: report.json has null). */
+export function smallestFarText(far: number, digits: number): string {
+  return Number.isFinite(far) ? `smallest measurable FAR ${far.toExponential(digits)}` : 'no impostor pair in the training folds';
 }
 
 export function reportMarkdown(r: BenchmarkReport): string {

@@ -2,7 +2,7 @@ import { comparisonCsv, comparisonTex, paperTable, type ReportEntry } from '../.
 import { scoreHistogramSvg } from '../../src/benchmark/histogram-svg.js';
 import { kFoldAccuracy, tarAtFars, type ScoredPairs } from '../../src/benchmark/metrics.js';
 import { accuracyUndefinedReason, farMeasurability, gridNote, operatingPoint, reportNotes } from '../../src/benchmark/report-notes.js';
-import type { BenchmarkReport } from '../../src/benchmark/report.js';
+import { smallestFarText, type BenchmarkReport } from '../../src/benchmark/report.js';
 import { rocSvg } from '../../src/benchmark/roc-svg.js';
 import { contiguousFolds } from '../../src/pairs/read.js';
 
@@ -23,6 +23,16 @@ describe('report notes', () => {
     const m = farMeasurability(pairs(dist, same, 10), [1e-4, 1e-2, 1e-1]);
     expect(m.map((x) => x.measurable)).toEqual([false, false, true]);
     expect(m[0]!.smallestMeasurableFar).toBe(1 / 81);
+  });
+
+  it('no impostor pair in the training folds: no FAR target is measurable, and the text says why instead of "Infinity"', () => {
+    // 2 folds; fold 1 holds the only impostors, so fold 0's training folds have none
+    const m = farMeasurability(pairs([0.5, 0.6, 0.7, 1.5, 1.6, 1.7], [1, 1, 1, 0, 0, 0], 2), [1e-3, 1]);
+    expect(m.map((x) => x.measurable)).toEqual([false, false]);
+    expect(m[0]!.smallestMeasurableFar).toBe(Number.POSITIVE_INFINITY);
+    expect(JSON.parse(JSON.stringify(m[0]))).toMatchObject({ smallestMeasurableFar: null });
+    expect(smallestFarText(m[0]!.smallestMeasurableFar, 2)).toBe('no impostor pair in the training folds');
+    expect(smallestFarText(1 / 81, 2)).toBe('smallest measurable FAR 1.23e-2');
   });
 
   it('a grid coarser than the gap: separable scores, no grid threshold between them; the fine grid is an extra', () => {

@@ -1,6 +1,7 @@
 /** What `ecaf benchmark` prints: a few lines per report, leave-one-out's line, and what an interrupt left. */
 import path from 'node:path';
 import type { AgeReport, BenchmarkReport, BenchmarkResult, BenchmarkRun, LooReport } from '../../benchmark/index.js';
+import { smallestFarText } from '../../benchmark/report.js';
 
 const pct = (v: number, digits = 2): string => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : 'n/a');
 const years = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
@@ -10,7 +11,7 @@ function formatReportSummary(r: BenchmarkReport, dir: string): string {
   const tar = r.tarAtFar.find((t) => t.farTarget === 1e-3);
   const parts = [
     `${path.basename(r.pairs.file)}: accuracy ${r.accuracy.undefinedReason ? 'not defined' : `${pct(r.accuracy.mean)} ± ${pct(r.accuracy.std)}`}`,
-    tar ? (tar.measurable === false ? `TAR@FAR=1e-3 not measurable (smallest measurable FAR ${tar.smallestMeasurableFar!.toExponential(1)})` : `TAR@FAR=1e-3 ${pct(tar.tar)}`) : '',
+    tar ? (tar.measurable === false ? `TAR@FAR=1e-3 not measurable (${smallestFarText(tar.smallestMeasurableFar!, 1)})` : `TAR@FAR=1e-3 ${pct(tar.tar)}`) : '',
     `AUC ${pct(r.roc.auc)}`,
     `EER ${pct(r.roc.eer)}`,
     r.identification ? `rank-1 ${pct(r.identification.rank1)} rank-5 ${pct(r.identification.rank5)}` : '',
