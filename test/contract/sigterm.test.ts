@@ -164,7 +164,7 @@ describe('SIGTERM stops every stage cleanly (exit 143) and a rerun completes it'
   it('pairs', async () => {
     // enough records that reading data.json lasts well past its first progress line
     const root = path.join(dir, 'pairs');
-    await writeDataset(root, randomRecords(7, 40_000, 8));
+    await writeDataset(root, randomRecords(7, 20_000, 8));
     const args = ['pairs', '--root', root, '--protocol', 'cross-age', '--per-fold', '50'];
     const first = await ecaf(args, (out) => /reading data\.json/.test(out.stderr));
     expect(first.code).toBe(143);
