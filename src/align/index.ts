@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { datasetLayout, RAW_EXTENSIONS, type DatasetLayout } from '../dataset/layout.js';
+import { datasetLayout, type DatasetLayout } from '../dataset/layout.js';
+import { idOfRawFileName } from '../dataset/names.js';
 import { loadDataJson } from '../dataset/load.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { readStageStates } from '../distribute/logs.js';
@@ -38,10 +39,8 @@ async function rawFilesById(layout: DatasetLayout): Promise<Map<string, string[]
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   for (const name of names) {
-    const dot = name.lastIndexOf('.');
-    if (dot <= 0 || !(RAW_EXTENSIONS as readonly string[]).includes(name.slice(dot + 1))) continue;
-    const id = name.slice(0, dot);
-    byId.set(id, [...(byId.get(id) ?? []), name]);
+    const id = idOfRawFileName(name);
+    if (id !== null) byId.set(id, [...(byId.get(id) ?? []), name]);
   }
   return byId;
 }

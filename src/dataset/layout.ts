@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { alignedFileName } from './names.js';
+import { alignedFileName, rawFileName, type RawExtension } from './names.js';
 
 /** The ECAF dataset root: every stage reads the previous stage's output from these paths. */
 export interface DatasetLayout {
@@ -37,10 +37,8 @@ export function datasetLayout(root: string): DatasetLayout {
   };
 }
 
-/** Sniffed formats crawl stores, and their extensions in raw/. */
-export const RAW_EXTENSIONS = ['jpg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const;
-export type RawExtension = (typeof RAW_EXTENSIONS)[number];
+export { RAW_EXTENSIONS, type RawExtension } from './names.js';
 
 export const ffhqFile = (layout: DatasetLayout, id: string): string => path.join(layout.ffhq, alignedFileName(id, 'ffhq'));
 export const mtcnnFile = (layout: DatasetLayout, id: string): string => path.join(layout.mtcnn, alignedFileName(id, 'mtcnn'));
-export const rawFile = (layout: DatasetLayout, id: string, ext: RawExtension): string => path.join(layout.raw, `${id}.${ext}`);
+export const rawFile = (layout: DatasetLayout, id: string, ext: RawExtension): string => path.join(layout.raw, rawFileName(id, ext));

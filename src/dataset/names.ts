@@ -5,6 +5,18 @@ import path from 'node:path';
  * files name images `<id>.jpg` relative to the aligned folders; `img_mtcnn/<id>.jpg` and
  * `img_ffhq/<id>.png` hold them. Every reader and writer goes through these functions.
  */
+/** Sniffed formats crawl stores, and their extensions in raw/ (`raw/<id>.<ext>`). */
+export const RAW_EXTENSIONS = ['jpg', 'png', 'webp', 'gif', 'bmp', 'tiff'] as const;
+export type RawExtension = (typeof RAW_EXTENSIONS)[number];
+
+export const rawFileName = (id: string, ext: RawExtension): string => `${id}.${ext}`;
+
+/** The id of a raw/ file name `<id>.<ext>` with a crawl extension (ids may hold dots), or null for any other name. */
+export function idOfRawFileName(name: string): string | null {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && (RAW_EXTENSIONS as readonly string[]).includes(name.slice(dot + 1)) ? name.slice(0, dot) : null;
+}
+
 export const MTCNN_EXT = '.jpg';
 export const FFHQ_EXT = '.png';
 
