@@ -7,13 +7,13 @@ import type { BenchmarkReport } from '../../src/benchmark/index.js';
 import type { CrawlLine } from '../../src/crawl/record.js';
 import { datasetLayout, ffhqFile, mtcnnFile } from '../../src/dataset/layout.js';
 import { loadDataJson } from '../../src/dataset/load.js';
-import { sayDemo } from '../../src/cli/summaries/demo.js';
 import { runDemo, type DemoResult } from '../../src/demo/index.js';
 import { readPairFile, type PairsSidecar } from '../../src/pairs/index.js';
 import { sheetGeometry } from '../../src/sheet/layout.js';
 import { UsageError } from '../../src/util/errors.js';
 import { readLastStates } from '../../src/util/jsonl.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runDemoInWorker } from './demo-worker.js';
 
 /** The whole demo, once, in a temporary folder; every test below checks one kind of artifact. */
 let dir: string;
@@ -25,7 +25,9 @@ const said: string[] = [];
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('ecaf-demo-test-'));
   root = path.join(dir, 'ecaf-demo');
-  result = await runDemo({ out: root, progress: false, on: (e) => said.push(...sayDemo(e)) });
+  const run = await runDemoInWorker(root);
+  result = run.result;
+  said.push(...run.said);
 }, 600_000);
 afterAll(() => cleanup?.());
 
@@ -152,8 +154,7 @@ describe('ecaf demo, end to end', () => {
 
   it('resumes: a rerun reuses the faces, fetches and aligns nothing again, and writes the same pairs', async () => {
     const before = await Promise.all(result.pairs.map((p) => readFile(p.file, 'utf8')));
-    const rerunSaid: string[] = [];
-    const again = await runDemo({ out: root, progress: false, on: (e) => rerunSaid.push(...sayDemo(e)) });
+    const { result: again, said: rerunSaid } = await runDemoInWorker(root);
     expect(rerunSaid.join('\n')).toMatch(/found by the last run/);
     expect(again.crawl.attempted).toBe(0);
     expect(again.crawl.alreadyOk).toBe(result.crawl.byStatus.ok);
