@@ -69,7 +69,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const input = await readAlignInput(options.root, loaded.records);
   const stage = alignStage(options, { readSeconds: (performance.now() - started) / 1000, invalidRecords: loaded.summary.invalidCount, unusedOverrides: unusedOverrides(input) });
   const shard = options.shard;
-  const live = { ok: 0, no_face: 0, failed: 0 };
+  const live = { ok: 0, no_face: 0, failed: 0, earlier: 0 };
   const progress =
     options.progress === false
       ? undefined
@@ -78,7 +78,8 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
           // a shard holds about 1/N of the records
           total: shard ? Math.ceil(loaded.records.length / shard.count) : loaded.records.length,
           unit: 'img',
-          extra: () => `ok ${live.ok} no_face ${live.no_face} failed ${live.failed}`,
+          // `earlier`: results of earlier runs kept (already aligned, or a failure on an unchanged photo)
+          extra: () => `ok ${live.ok} no_face ${live.no_face} failed ${live.failed} earlier ${live.earlier}`,
         });
   try {
     return await runStage(stage, input, {
@@ -89,6 +90,7 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
         if (o.code === 'ok') live.ok++;
         else if (o.code === 'no_face') live.no_face++;
         else if (o.code === 'decode_error') live.failed++;
+        else if (o.code === 'already_done' || o.code === 'kept_failure') live.earlier++;
       },
     });
   } finally {
