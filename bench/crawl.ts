@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CRAWL_BENCH_CACHE, crawlBenchImages } from './crawl-images.js';
+import { CRAWL_BENCH_CACHE, crawlBenchImages, startCrawlServer } from './crawl-images.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const CACHE = CRAWL_BENCH_CACHE;
@@ -63,21 +63,9 @@ function timed(cmd: string, args: string[]): Timed {
   return { seconds, cpu: rss ? Number(rss[2]) + Number(rss[3]) : NaN, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, code: r.status, stdout: r.stdout };
 }
 
-async function startServer(dir: string): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist-bench', 'crawl-server.js'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /port (\d+)/.exec(d.toString());
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', () => reject(new Error('crawl-server exited')));
-  });
-  return { port, stop: () => child.kill('SIGTERM') };
-}
-
 async function main(): Promise<void> {
   const dir = await crawlBenchImages(IMAGES);
-  const server = await startServer(dir);
+  const server = await startCrawlServer(dir);
   const urls = Array.from({ length: IMAGES }, (_, i) => `http://127.0.0.1:${server.port}/img/${i}.jpg`);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ecaf-bench-crawl-'));
   await fs.writeFile(path.join(work, 'urls.txt'), urls.join('\n') + '\n');

@@ -15,7 +15,7 @@ import { datasetLayout } from '../dist/dataset/layout.js';
 import { readStageStates, shardOf } from '../dist/distribute/index.js';
 import { FACE_API_DEMO_DIR } from '../dist/util/faceapi.js';
 import { readLastStates } from '../dist/util/jsonl.js';
-import { crawlBenchImages } from './crawl-images.js';
+import { crawlBenchImages, startCrawlServer } from './crawl-images.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ECAF = path.join(ROOT, 'bin', 'ecaf.js');
@@ -47,18 +47,6 @@ async function together(runs: string[][]): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
-async function startServer(dir: string): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist-bench', 'crawl-server.js'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /port (\d+)/.exec(d.toString());
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', () => reject(new Error('crawl-server exited')));
-  });
-  return { port, stop: () => child.kill('SIGTERM') };
-}
-
 async function newRoot(work: string, name: string, records: object[]): Promise<string> {
   const root = path.join(work, name);
   await fs.mkdir(path.join(root, 'image_data'), { recursive: true });
@@ -67,7 +55,7 @@ async function newRoot(work: string, name: string, records: object[]): Promise<s
 }
 
 async function crawlBench(work: string, lines: string[]): Promise<void> {
-  const server = await startServer(await crawlBenchImages(IMAGES));
+  const server = await startCrawlServer(await crawlBenchImages(IMAGES));
   const records = Array.from({ length: IMAGES }, (_, i) => ({ id: `img_${i}`, image_url: `http://127.0.0.1:${server.port}/img/${i}.jpg` }));
   try {
     for (let round = 1; round <= ROUNDS; round++) {
