@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { shardOf } from '../../src/distribute/index.js';
 import { PACKAGE_ROOT } from '../../src/util/paths.js';
-import { ECAF_BIN } from '../helpers/cli.js';
+import { runEcafWith } from '../helpers/cli.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 
 const execP = promisify(execFile);
@@ -44,15 +44,7 @@ const env = { ...process.env, SLURM_CONF: slurm.conf };
 const exec = (cmd: string, args: string[]) => execP(cmd, args, { env });
 
 /** `node bin/ecaf.js ...` with the cluster's SLURM_CONF: its exit code and output. */
-async function runEcaf(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [ECAF_BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const runEcaf = (...args: string[]) => runEcafWith(env, args);
 
 afterAll(() => {
   if (slurm.startedHere) spawnSync('bash', [path.join(PACKAGE_ROOT, 'scripts', 'slurm', 'stop-cluster.sh'), slurm.state]);

@@ -10,8 +10,13 @@ const run = promisify(execFile);
 
 /** `node bin/ecaf.js ...` in a child process: its exit code and output. */
 export async function runEcaf(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runEcafWith(process.env, args);
+}
+
+/** The same with the child's environment given (jest's process.env is the test file's own copy). */
+export async function runEcafWith(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [ECAF_BIN, ...args]);
+    const { stdout, stderr } = await run(process.execPath, [ECAF_BIN, ...args], { env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
