@@ -21,12 +21,18 @@ function sharedProbes(): Record<string, boolean> {
   }
 }
 
-/** Whether `python` can `import module`: probed once per run (once per test file without the shared file). */
+/** This file's answers, before the run's shared file is read again. */
+const probed = new Map<string, boolean>();
+
+/** Whether `python` can `import module`: probed once per run, asked once per test file. */
 function imports(python: string, module: string): boolean {
   const key = `${python} ${module}`;
-  const known = sharedProbes();
-  if (key in known) return known[key]!;
-  const ok = spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  const here = probed.get(key);
+  if (here !== undefined) return here;
+  const known = sharedProbes()[key];
+  const ok = known ?? spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  probed.set(key, ok);
+  if (known !== undefined) return ok;
   if (SHARED_PROBES) {
     // another test file may write at the same time: a whole file replaces the other, and a lost entry is probed again
     const tmp = `${SHARED_PROBES}.${process.pid}`;
