@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .model import DEPTHS, RecognitionModel
+from .models.recognition import DEPTHS, RecognitionModel
 
 # The key whose shape tells the two published fsm variants apart.
 VARIANT_KEY = 'fsm.channel.0.weight'

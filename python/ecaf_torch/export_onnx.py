@@ -21,7 +21,7 @@ AGE_OUTPUTS = ('age', 'age_group')
 def export(checkpoint, out, opset=DEFAULT_OPSET):
     import torch
     from .checkpoint import load_model
-    from .model import inference_model
+    from .models.recognition import inference_model
 
     model, info = load_model(checkpoint)
     outputs = [OUTPUT_NAME] + (list(AGE_OUTPUTS) if info.age_keys else [])

@@ -13,7 +13,7 @@ import re
 
 import torch
 
-from .model import DEPTHS, VARIANTS, RecognitionModel
+from .models.recognition import DEPTHS, VARIANTS, RecognitionModel
 
 
 def random_model(depth, variant, age_head, seed):

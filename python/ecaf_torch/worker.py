@@ -40,7 +40,7 @@ def main(argv=None):
         sys.stderr.write(torch_missing(err))
         return EXIT_NO_TORCH
     from .checkpoint import CheckpointError, load_model
-    from .model import AGE_GROUPS, EMBEDDING_DIM, inference_model
+    from .models.recognition import AGE_GROUPS, EMBEDDING_DIM, inference_model
     from .runtime import DeviceError, device_name, pick_device, prepare, run, setup_threads
 
     setup_threads()

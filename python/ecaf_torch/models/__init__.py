@@ -1,0 +1,1 @@
+"""The model definitions: MTLFace's recognition model (recognition.py)."""
