@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { runBenchmark } from '../dist/benchmark/index.js';
 import { parseBinSet } from '../dist/benchmark/bin-pickle.js';
-import { onnxModelBytes } from '../dist/benchmark/onnx-gemm.js';
+import { onnxModelBytes } from '../dist/similarity/onnx-gemm.js';
 
 const PAIRS = Number(process.env.ECAF_BENCH_BIN_PAIRS ?? 6000);
 

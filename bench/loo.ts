@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { leaveOneOutIdentification } from '../dist/benchmark/loo.js';
-import { openOnnxBlockProduct } from '../dist/benchmark/onnx-gemm.js';
+import { openOnnxBlockProduct } from '../dist/similarity/onnx-gemm.js';
 
 const N = Number(process.env.ECAF_BENCH_LOO_IMAGES ?? 100_000);
 const DIM = 512;

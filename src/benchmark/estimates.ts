@@ -1,4 +1,4 @@
-import { AGE_GROUP_COUNT } from './age-metrics.js';
+import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
 import type { FaceEstimates } from './embedder.js';
 
 /**

@@ -18,7 +18,7 @@ import type { Embedder } from './embedder.js';
 import { openEmbedder } from './embedders.js';
 import { writeLooReport } from './loo-report.js';
 import { leaveOneOutReport, planLeaveOneOut } from './loo-run.js';
-import { openOnnxBlockProduct } from './onnx-gemm.js';
+import { openOnnxBlockProduct } from '../similarity/onnx-gemm.js';
 import { planBenchmark, type FilePlan, type ImagesFolder, type ImageToEmbed, type PairInput } from './plan.js';
 import { summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkRun, type BenchmarkWritten } from './summary.js';
 import { writeReportFiles } from './write-report.js';

@@ -4,7 +4,8 @@ import type { EcafRecord } from '../dataset/record.js';
 import { VERSION } from '../version.js';
 import { embeddingOf, type Embeddings } from './embed-pipeline.js';
 import type { Embedder } from './embedder.js';
-import { leaveOneOutIdentification, type BlockProduct } from './loo.js';
+import type { BlockProduct } from '../similarity/block-product.js';
+import { leaveOneOutIdentification } from './loo.js';
 import type { LooReport } from './loo-report.js';
 import type { ImagesFolder, ImageToEmbed } from './plan.js';
 

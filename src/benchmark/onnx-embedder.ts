@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { InputError, UsageError } from '../util/errors.js';
-import { AGE_GROUP_COUNT } from './age-metrics.js';
+import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
 import type { Embedder, FaceEstimates, FlipRule, Preprocessing } from './embedder.js';
 import { fileSha256 } from '../util/hash.js';
 

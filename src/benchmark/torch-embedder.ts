@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, UsageError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
-import { AGE_GROUP_COUNT } from './age-metrics.js';
+import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
 import type { Embedder, EmbedderInfo, FaceEstimates, Preprocessing } from './embedder.js';
 import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
 

@@ -2,8 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsBlockProduct, leaveOneOutIdentification, type LooResult } from '../../src/benchmark/loo.js';
-import { openOnnxBlockProduct } from '../../src/benchmark/onnx-gemm.js';
+import { leaveOneOutIdentification, type LooResult } from '../../src/benchmark/loo.js';
+import { jsBlockProduct } from '../../src/similarity/block-product.js';
+import { openOnnxBlockProduct } from '../../src/similarity/onnx-gemm.js';
 import { InterruptedError } from '../../src/util/errors.js';
 import { describeWithPython, PYTHON } from '../helpers/python.js';
 

@@ -5,7 +5,7 @@
  * (also used by bench/bin-read.ts for a model whose time is negligible).
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import type { BlockProduct } from './loo.js';
+import type { BlockProduct } from './block-product.js';
 
 // protobuf wire encoding: varint (type 0) and length-delimited (type 2) fields only
 function varint(n: number): number[] {
