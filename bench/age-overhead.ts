@@ -16,9 +16,9 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Embedder } from '../dist/benchmark/embedder.js';
-import { openEmbedder } from '../dist/benchmark/embedders.js';
-import { pythonEnv, pythonExecutable } from '../dist/benchmark/torch-python.js';
+import type { Embedder } from '../dist/models/embedder.js';
+import { openEmbedder } from '../dist/models/open.js';
+import { pythonEnv, pythonExecutable } from '../dist/models/torch-python.js';
 
 const run = promisify(execFile);
 const IMAGES = Number(process.env.ECAF_BENCH_IMAGES ?? 64);

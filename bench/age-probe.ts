@@ -6,7 +6,7 @@
  * ECAF_BENCH_ROWS=20000 npm run bench:age-probe   for a smaller run.
  */
 import os from 'node:os';
-import { linearProbes } from '../dist/benchmark/age-probe.js';
+import { linearProbes } from '../dist/age/probe.js';
 
 const ROWS = Number(process.env.ECAF_BENCH_ROWS ?? 100_000);
 const DIM = 512;

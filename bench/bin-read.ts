@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { runBenchmark } from '../dist/benchmark/index.js';
-import { parseBinSet } from '../dist/benchmark/bin-pickle.js';
+import { parseBinSet } from '../dist/benchmark/sets/bin-pickle.js';
 import { onnxModelBytes } from '../dist/similarity/onnx-gemm.js';
 
 const PAIRS = Number(process.env.ECAF_BENCH_BIN_PAIRS ?? 6000);

@@ -29,8 +29,8 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { runBenchmark } from '../dist/benchmark/index.js';
 import { equalErrorRate, kFoldAccuracy, rocAuc, rocCurve, rocForPlot, tarAtFars } from '../dist/benchmark/metrics.js';
-import { exportOnnx } from '../dist/benchmark/export-onnx.js';
-import { pythonEnv, pythonExecutable } from '../dist/benchmark/torch-python.js';
+import { exportOnnx } from '../dist/models/export-onnx.js';
+import { pythonEnv, pythonExecutable } from '../dist/models/torch-python.js';
 import { loadFaceApi } from '../dist/util/faceapi.js';
 
 const run = promisify(execFile);

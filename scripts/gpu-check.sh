@@ -32,7 +32,7 @@ date -u +%Y-%m-%dT%H:%M:%SZ
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
 "$PY" -c 'import torch, os; print("python", os.sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "", "cpus", os.cpu_count())'
 NODE=""
-if command -v node >/dev/null && [ -d node_modules ] && [ -f dist/benchmark/torch-embedder.js ]; then NODE=$(command -v node); echo "node $($NODE --version) with node_modules and dist/"; else echo "node, node_modules or dist/ missing: TypeScript and ecaf benchmark steps skipped"; fi
+if command -v node >/dev/null && [ -d node_modules ] && [ -f dist/models/torch.js ]; then NODE=$(command -v node); echo "node $($NODE --version) with node_modules and dist/"; else echo "node, node_modules or dist/ missing: TypeScript and ecaf benchmark steps skipped"; fi
 echo "count $COUNT, batch $BATCH, device $DEVICE"
 
 echo "== random-weight checkpoint: ir50, released variant"

@@ -3,7 +3,7 @@
 Input `input` [batch, 3, 112, 112] float32 RGB in [-1, 1]; output `embedding` [batch, 512], raw
 (normalise, and combine flips with MTLFace's rule, outside the model); a checkpoint with an age
 head adds `age` [batch] (years) and `age_group` [batch, 7] (logits of MTLFace's age groups). Prints one JSON line
-describing the export on stdout. Run by src/benchmark/export-onnx.ts, which writes atomically.
+describing the export on stdout. Run by src/models/export-onnx.ts, which writes atomically.
 """
 import argparse
 import json

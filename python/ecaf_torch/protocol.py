@@ -1,4 +1,4 @@
-"""Framing of the embedding worker's pipe (mirrored in src/benchmark/torch-embedder.ts).
+"""Framing of the embedding worker's pipe (mirrored in src/models/torch.ts).
 
 stdout, once: one JSON line describing the loaded model (`dim`, `columns`, `device`, ...).
 Request on stdin:  uint32 n, uint32 floats per image, then n * floats float32 (little-endian).

@@ -1,6 +1,6 @@
 """Embedding worker: loads an MTLFace checkpoint once, then answers framed float32 batches on
 stdin with float32 embeddings on stdout (see protocol.py); a checkpoint with an age head
-answers each image's age and age-group logits after its embedding (header `columns`). Run by src/benchmark/torch-embedder.ts:
+answers each image's age and age-group logits after its embedding (header `columns`). Run by src/models/torch.ts:
   python3 -m ecaf_torch.worker CHECKPOINT [--device auto|cpu|cuda] [--fp16]
 """
 import argparse

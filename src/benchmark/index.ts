@@ -11,24 +11,22 @@ import { checkFolds, readPairFile, readPairSidecar } from '../pairs/read.js';
 import { runStage, type Stage, type StageOutcome, type StageTask } from '../stage.js';
 import { checkInt, InputError, InterruptedError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
-import { isBinSetFile, readBinSet, type BinPairSet } from './bin-set.js';
-import { buildReport } from './build-report.js';
-import { embedImages, IMAGE_OUTCOMES, type Embeddings } from './embed-pipeline.js';
-import type { Embedder } from './embedder.js';
-import { openEmbedder } from './embedders.js';
-import { writeLooReport } from './loo-report.js';
+import { isBinSetFile, readBinSet, type BinPairSet } from './sets/bin-set.js';
+import { buildReport } from './report/build.js';
+import { embedImages, IMAGE_OUTCOMES, type Embeddings } from '../models/embed-pipeline.js';
+import type { Embedder } from '../models/embedder.js';
+import { openEmbedder } from '../models/open.js';
+import { writeLooReport } from './report/loo.js';
 import { leaveOneOutReport, planLeaveOneOut } from './loo-run.js';
 import { openOnnxBlockProduct } from '../similarity/onnx-gemm.js';
-import { planBenchmark, type FilePlan, type ImagesFolder, type ImageToEmbed, type PairInput } from './plan.js';
+import { planBenchmark, type FilePlan, type ImagesFolder, type PairInput } from './plan.js';
+import type { ImageToEmbed } from '../models/embed-pipeline.js';
 import { summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkRun, type BenchmarkWritten } from './summary.js';
-import { writeReportFiles } from './write-report.js';
+import { writeReportFiles } from './report/write.js';
 
-export { openEmbedder, type OpenEmbedderOptions } from './embedders.js';
-export { writeComparison } from './compare.js';
-export type { BenchmarkReport } from './report.js';
-export type { AgeReport } from './age-report.js';
-export type { LooReport } from './loo-report.js';
-export type { Embedder, EmbedderInfo, Preprocessing, FlipRule } from './embedder.js';
+export { writeComparison } from './report/compare.js';
+export type { BenchmarkReport } from './report/markdown.js';
+export type { LooReport } from './report/loo.js';
 export { summarizeBenchmark, type BenchmarkOutcomeCode, type BenchmarkResult, type BenchmarkRun } from './summary.js';
 
 export interface BenchmarkOptions {

@@ -2,12 +2,13 @@
 import { alignedFileOfImage, idOfImageName, imageNameOf } from '../dataset/names.js';
 import type { EcafRecord } from '../dataset/record.js';
 import { VERSION } from '../version.js';
-import { embeddingOf, type Embeddings } from './embed-pipeline.js';
-import type { Embedder } from './embedder.js';
+import { embeddingOf, type Embeddings } from '../models/embed-pipeline.js';
+import type { Embedder } from '../models/embedder.js';
 import type { BlockProduct } from '../similarity/block-product.js';
 import { leaveOneOutIdentification } from './loo.js';
-import type { LooReport } from './loo-report.js';
-import type { ImagesFolder, ImageToEmbed } from './plan.js';
+import type { LooReport } from './report/loo.js';
+import type { ImagesFolder } from './plan.js';
+import type { ImageToEmbed } from '../models/embed-pipeline.js';
 
 /** The aligned image of every data.json record (those not aligned come back missing from the embedding and are left out). */
 export function planLeaveOneOut(records: ReadonlyMap<string, EcafRecord>, folder: ImagesFolder): ImageToEmbed[] {

@@ -4,6 +4,7 @@ import type { EcafRecord } from '../dataset/record.js';
 import { ageClass, DEFAULT_ADULT_MIN_AGE, DEFAULT_CHILD_MAX_AGE, type AgeClassOptions } from '../pairs/age-class.js';
 import type { PairList } from '../pairs/pair-list.js';
 import { PairFileError, sidecarPath } from '../pairs/read.js';
+import type { ImageToEmbed } from '../models/embed-pipeline.js';
 
 /** One pair file as read: its list and its parsed `.json` sidecar (undefined when there is none). */
 export interface PairInput {
@@ -15,14 +16,6 @@ export interface PairInput {
 export interface ImagesFolder {
   dir: string;
   variant: AlignedVariant;
-}
-
-/** An image to embed: its name as pair files and reports give it, and its file. */
-export interface ImageToEmbed {
-  name: string;
-  file: string;
-  /** The encoded image itself, for sets held in one file (insightface .bin): `file` then names that file. */
-  bytes?: Buffer;
 }
 
 /** Missing-children protocol: child photos (probes) identified among adult photos (gallery). */

@@ -1,10 +1,10 @@
 /** A benchmark run's result (pure): the tally of its images' outcomes and what it wrote (src/cli/summaries/benchmark.ts words it). */
 import type { StageResult, Tally } from '../stage.js';
-import type { ImageOutcome } from './embed-pipeline.js';
-import type { LooReport } from './loo-report.js';
-import type { BenchmarkReport } from './report.js';
+import type { ImageOutcome } from '../models/embed-pipeline.js';
+import type { LooReport } from './report/loo.js';
+import type { BenchmarkReport } from './report/markdown.js';
 
-/** What became of each image the run was given (src/benchmark/embed-pipeline.ts). */
+/** What became of each image the run was given (src/models/embed-pipeline.ts). */
 export type BenchmarkOutcomeCode = ImageOutcome;
 
 export interface BenchmarkResult {

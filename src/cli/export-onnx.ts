@@ -1,4 +1,4 @@
-import { exportOnnx } from '../benchmark/export-onnx.js';
+import { exportOnnx } from '../models/export-onnx.js';
 import { formatBytes } from '../util/progress.js';
 import { interruptSignal } from '../util/interrupt.js';
 import { EXIT_OK } from '../util/errors.js';

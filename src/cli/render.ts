@@ -1,7 +1,7 @@
 import { describeProblem, InputError, InterruptedError, UsageError, EXIT_BAD_INPUT, EXIT_FAILED, type Remedy } from '../util/errors.js';
 import { interruptExitCode } from '../util/interrupt.js';
 import { ShardError } from '../distribute/shard.js';
-import { TorchUnavailableError } from '../benchmark/torch-python.js';
+import { TorchUnavailableError } from '../models/torch-python.js';
 
 /** Options whose flag is not their kebab-case name. */
 const FLAG_NAMES: Record<string, string> = {

@@ -1,5 +1,5 @@
 /**
- * @jest-environment ./test/benchmark/onnx-environment.cjs
+ * @jest-environment ./test/helpers/onnx-environment.cjs
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

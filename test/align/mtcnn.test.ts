@@ -1,5 +1,5 @@
 /**
- * @jest-environment ./test/benchmark/onnx-environment.cjs
+ * @jest-environment ./test/helpers/onnx-environment.cjs
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** @jest-environment ./test/benchmark/onnx-environment.cjs */
+/** @jest-environment ./test/helpers/onnx-environment.cjs */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -7,7 +7,7 @@ import { formatBenchmarkResult } from '../../src/cli/summaries/benchmark.js';
 import { runEcaf } from '../helpers/cli.js';
 import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
-import { writeBinVariants } from './bin-fixtures.js';
+import { writeBinVariants } from './sets/bin-fixtures.js';
 import { makeRoot, makeTinyOnnx } from './fixtures.js';
 
 // torch makes the ONNX model, pickle writes the .bin files

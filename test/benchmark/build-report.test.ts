@@ -1,5 +1,5 @@
-import { buildReport, FAR_TARGETS, type ReportInput } from '../../src/benchmark/build-report.js';
-import type { Embeddings } from '../../src/benchmark/embed-pipeline.js';
+import { buildReport, FAR_TARGETS, type ReportInput } from '../../src/benchmark/report/build.js';
+import type { Embeddings } from '../../src/models/embed-pipeline.js';
 import type { FilePlan } from '../../src/benchmark/plan.js';
 import type { EcafRecord } from '../../src/dataset/record.js';
 import { UsageError } from '../../src/util/errors.js';

@@ -1,4 +1,4 @@
-/** @jest-environment ./test/benchmark/onnx-environment.cjs */
+/** @jest-environment ./test/helpers/onnx-environment.cjs */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,12 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ageGapResults } from '../../src/benchmark/age-gap.js';
-import { EmbeddingCache, imageKey } from '../../src/benchmark/cache.js';
-import type { Preprocessing } from '../../src/benchmark/embedder.js';
-import { combineViews } from '../../src/benchmark/flip.js';
+import { EmbeddingCache, imageKey } from '../../src/models/embedding-cache.js';
+import type { Preprocessing } from '../../src/models/embedder.js';
+import { combineViews } from '../../src/models/flip.js';
 import { closedSetIdentification } from '../../src/benchmark/identification.js';
-import { loadFace, writeTensor } from '../../src/benchmark/preprocess.js';
-import { rocSvg } from '../../src/benchmark/roc-svg.js';
+import { loadFace, writeTensor } from '../../src/models/preprocess.js';
+import { rocSvg } from '../../src/benchmark/report/roc-svg.js';
 import { TEMP_MARKER } from '../../src/util/atomic.js';
 import { tempDir } from '../helpers/tmp.js';
 

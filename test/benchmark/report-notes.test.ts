@@ -1,9 +1,9 @@
-import { comparisonCsv, comparisonTex, paperTable, type ReportEntry } from '../../src/benchmark/compare.js';
-import { scoreHistogramSvg } from '../../src/benchmark/histogram-svg.js';
+import { comparisonCsv, comparisonTex, paperTable, type ReportEntry } from '../../src/benchmark/report/compare.js';
+import { scoreHistogramSvg } from '../../src/benchmark/report/histogram-svg.js';
 import { kFoldAccuracy, tarAtFars, type ScoredPairs } from '../../src/benchmark/metrics.js';
-import { accuracyUndefinedReason, farMeasurability, gridNote, operatingPoint, reportNotes } from '../../src/benchmark/report-notes.js';
-import { smallestFarText, type BenchmarkReport } from '../../src/benchmark/report.js';
-import { rocSvg } from '../../src/benchmark/roc-svg.js';
+import { accuracyUndefinedReason, farMeasurability, gridNote, operatingPoint, reportNotes } from '../../src/benchmark/report/notes.js';
+import { smallestFarText, type BenchmarkReport } from '../../src/benchmark/report/markdown.js';
+import { rocSvg } from '../../src/benchmark/report/roc-svg.js';
 import { contiguousFolds } from '../../src/pairs/read.js';
 
 function pairs(dist: number[], same: number[], folds: number): ScoredPairs {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { runBenchmark } from '../../src/benchmark/index.js';
-import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
+import { pythonEnv, pythonExecutable } from '../../src/models/torch-python.js';
 import { describeWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
 import { makeRoot } from './fixtures.js';

@@ -1,7 +1,7 @@
 import { exitCodeOf, flagOf, renderError, renderRemedies } from '../../src/cli/render.js';
 import { checkInt, checkNumber, describeProblem, InputError, InterruptedError, UsageError } from '../../src/util/errors.js';
 import { interruptExitCode } from '../../src/util/interrupt.js';
-import { TorchUnavailableError } from '../../src/benchmark/torch-python.js';
+import { TorchUnavailableError } from '../../src/models/torch-python.js';
 
 describe('one refusal shape: InputError, worded by the library without flags, by the CLI with them', () => {
   it('says where, what was expected and what came, in one sentence shape', () => {

@@ -25,7 +25,7 @@ const COMMAND = /\becaf (crawl|align|pairs|benchmark|report|status|demo|sheet|sl
 
 /** String literals outside src/cli/ that name a command as content of a file written for a reader, not as wording of the CLI. */
 const CONTENT: { file: string; text: RegExp; why: string }[] = [
-  { file: path.join('src', 'benchmark', 'compare.ts'), text: /^% written by ecaf report;/, why: "the provenance line of comparison.tex, a file's content" },
+  { file: path.join('src', 'benchmark', 'report', 'compare.ts'), text: /^% written by ecaf report;/, why: "the provenance line of comparison.tex, a file's content" },
   { file: path.join('src', 'demo', 'report-index.ts'), text: /^# ecaf demo$|^Written by `ecaf demo`/, why: "the title and provenance line of the demo's reports/index.md" },
 ];
 
@@ -94,6 +94,6 @@ describe('CLI wording stays in src/cli/', () => {
       `${file}:3: "stopped after \${} of \${}; rerun to go on"`,
       `${file}:4: "ecaf export-onnx"`,
     ]);
-    expect(commandWording(path.join('src', 'benchmark', 'compare.ts'), "const t = '% written by ecaf report; needs booktabs';")).toEqual([]);
+    expect(commandWording(path.join('src', 'benchmark', 'report', 'compare.ts'), "const t = '% written by ecaf report; needs booktabs';")).toEqual([]);
   });
 });

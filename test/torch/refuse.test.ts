@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
-import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
+import { openTorchEmbedder } from '../../src/models/torch.js';
+import { pythonEnv, pythonExecutable } from '../../src/models/torch-python.js';
 import { UsageError } from '../../src/util/errors.js';
 import { pythonSkipReason } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';

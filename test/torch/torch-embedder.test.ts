@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ECAF_BIN } from '../helpers/cli.js';
-import { openTorchEmbedder } from '../../src/benchmark/torch-embedder.js';
+import { openTorchEmbedder } from '../../src/models/torch.js';
 import { SHARED_DATA, tempDir } from '../helpers/tmp.js';
 import {
   HAS_TORCH,

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { pythonEnv, pythonExecutable } from '../../src/benchmark/torch-python.js';
+import { pythonEnv, pythonExecutable } from '../../src/models/torch-python.js';
 import { packageFile } from '../../src/util/paths.js';
 import { describeWithPython, pythonSkipReason } from '../helpers/python.js';
 

@@ -1,7 +1,8 @@
 /** What `ecaf benchmark` prints: a few lines per report, leave-one-out's line, and what an interrupt left. */
 import path from 'node:path';
-import type { AgeReport, BenchmarkReport, BenchmarkResult, BenchmarkRun, LooReport } from '../../benchmark/index.js';
-import { smallestFarText } from '../../benchmark/report.js';
+import type { AgeReport } from '../../age/report.js';
+import type { BenchmarkReport, BenchmarkResult, BenchmarkRun, LooReport } from '../../benchmark/index.js';
+import { smallestFarText } from '../../benchmark/report/markdown.js';
 
 const pct = (v: number, digits = 2): string => (Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : 'n/a');
 const years = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
-import type { AgeSample } from './age-metrics.js';
-import { writeAgeFiles } from './age-report.js';
-import { reportMarkdown, scoresCsv, type BenchmarkReport, type ScoreRow } from './report.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import type { AgeSample } from '../../age/metrics.js';
+import { writeAgeFiles } from '../../age/report.js';
+import { reportMarkdown, scoresCsv, type BenchmarkReport, type ScoreRow } from './markdown.js';
 import { scoreHistogramSvg } from './histogram-svg.js';
 import { rocSvg } from './roc-svg.js';
 

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { loadFaceApi } from '../util/faceapi.js';
-import { ageGender } from './age-gender.js';
+import { ageGender } from './builtin-age-gender.js';
 
 /** worker_threads entry of AgeGenderThread: face-api's ageGenderNet, one request at a time, answered by id. */
 const ready = loadFaceApi(['ageGenderNet']);

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgeSample } from '../../src/benchmark/age-metrics.js';
-import { ageReportMarkdown, buildAgeReport, LABELS_NOTE, writeAgeFiles } from '../../src/benchmark/age-report.js';
-import { combineEstimates, packEstimate, readEstimate } from '../../src/benchmark/estimates.js';
+import type { AgeSample } from '../../src/age/metrics.js';
+import { ageReportMarkdown, buildAgeReport, LABELS_NOTE, writeAgeFiles } from '../../src/age/report.js';
+import { combineEstimates, packEstimate, readEstimate } from '../../src/models/estimates.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** 12 people x 3 images, 4-d unit embeddings whose first coordinate follows age. */

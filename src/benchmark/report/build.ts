@@ -1,18 +1,18 @@
-import { idOfImageName } from '../dataset/names.js';
-import type { EcafRecord } from '../dataset/record.js';
-import type { PairList } from '../pairs/pair-list.js';
-import { InputError } from '../util/errors.js';
-import { VERSION } from '../version.js';
-import { ageGapResults } from './age-gap.js';
-import type { AgeSample } from './age-metrics.js';
-import { ageInputOf, buildAgeReport } from './age-report.js';
-import { embeddingOf, type Embeddings } from './embed-pipeline.js';
-import type { Embedder } from './embedder.js';
-import { closedSetIdentification } from './identification.js';
-import { equalErrorRate, kFoldAccuracy, rocAuc, rocCurve, rocForPlot, tarAtFars, type ScoredPairs } from './metrics.js';
-import type { FilePlan, IdentificationPlan } from './plan.js';
-import type { BenchmarkReport, ScoreRow } from './report.js';
-import { reportNotes } from './report-notes.js';
+import { idOfImageName } from '../../dataset/names.js';
+import type { EcafRecord } from '../../dataset/record.js';
+import type { PairList } from '../../pairs/pair-list.js';
+import { InputError } from '../../util/errors.js';
+import { VERSION } from '../../version.js';
+import { ageGapResults } from '../age-gap.js';
+import type { AgeSample } from '../../age/metrics.js';
+import { ageInputOf, buildAgeReport } from '../../age/report.js';
+import { embeddingOf, type Embeddings } from '../../models/embed-pipeline.js';
+import type { Embedder } from '../../models/embedder.js';
+import { closedSetIdentification } from '../identification.js';
+import { equalErrorRate, kFoldAccuracy, rocAuc, rocCurve, rocForPlot, tarAtFars, type ScoredPairs } from '../metrics.js';
+import type { FilePlan, IdentificationPlan } from '../plan.js';
+import type { BenchmarkReport, ScoreRow } from './markdown.js';
+import { reportNotes } from './notes.js';
 
 /** FAR targets of TAR@FAR (insightface's own is 1e-3). */
 export const FAR_TARGETS = [1e-4, 1e-3, 1e-2, 1e-1];

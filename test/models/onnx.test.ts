@@ -1,13 +1,13 @@
-/** @jest-environment ./test/benchmark/onnx-environment.cjs */
+/** @jest-environment ./test/helpers/onnx-environment.cjs */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { runBenchmark, writeComparison } from '../../src/benchmark/index.js';
-import { cudaProviderInstalled, openOnnxEmbedder } from '../../src/benchmark/onnx-embedder.js';
+import { cudaProviderInstalled, openOnnxEmbedder } from '../../src/models/onnx.js';
 import { UsageError } from '../../src/util/errors.js';
 import { describeWithPython, pythonSkipReason } from '../helpers/python.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeRoot, makeTinyOnnx, TINY_ONNX_MODULES } from './fixtures.js';
+import { makeRoot, makeTinyOnnx, TINY_ONNX_MODULES } from '../benchmark/fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -139,7 +139,7 @@ withTinyOnnx('runBenchmark with an ONNX model on an ECAF root', () => {
     expect(csv).toHaveLength(16);
     expect(csv[1]).toMatch(/^0,0,1,-?[0-9.e-]+,P0_child_1.jpg,P0_adult_1.jpg$/);
     const e = await openOnnxEmbedder(model, { device: 'cpu', ...quiet });
-    const { loadFace, writeTensor } = await import('../../src/benchmark/preprocess.js');
+    const { loadFace, writeTensor } = await import('../../src/models/preprocess.js');
     const embed = async (name: string) => {
       const img = await loadFace(path.join(root, 'image_data', 'img_mtcnn', name), 32);
       const x = new Float32Array(2 * 3 * 32 * 32);

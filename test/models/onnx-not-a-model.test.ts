@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runEcaf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeRoot } from './fixtures.js';
+import { makeRoot } from '../benchmark/fixtures.js';
 
 describe('a file that is not an ONNX model', () => {
   it('exits 2 with "not an ONNX model: FILE", no onnxruntime internals and no CUDA note', async () => {

@@ -3,7 +3,7 @@
  * accuracy with no held-out threshold, FAR targets the training folds cannot measure, a
  * threshold grid coarser than the gap between the scores. Pure functions over ScoredPairs.
  */
-import { ACCURACY_THRESHOLDS, kFoldAccuracy, meanStd, thresholdGrid, type AccuracyResult, type ScoredPairs, type TarResult } from './metrics.js';
+import { ACCURACY_THRESHOLDS, kFoldAccuracy, meanStd, thresholdGrid, type AccuracyResult, type ScoredPairs, type TarResult } from '../metrics.js';
 import type { RocMark } from './roc-svg.js';
 
 /** Why the k-fold accuracy is not defined, or null when it is. */

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithPython, PYTHON } from '../helpers/python.js';
-import { identityFolds, linearProbes, PROBE_ALPHAS, type AgeProbeResult, type GenderProbeResult, type ProbeInput } from '../../src/benchmark/age-probe.js';
+import { identityFolds } from '../../src/age/folds.js';
+import { linearProbes, PROBE_ALPHAS, type AgeProbeResult, type GenderProbeResult, type ProbeInput } from '../../src/age/probe.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const withNumpy = describeWithPython(['numpy']);
@@ -116,7 +117,7 @@ describe('linearProbes on synthetic embeddings with a known answer', () => {
   });
 });
 
-withNumpy('against the numpy reference (test/benchmark/age_probe_ref.py)', () => {
+withNumpy('against the numpy reference (test/age/probe_ref.py)', () => {
   const cases = [
     { name: 'same rows labelled for both', s: synthetic({ seed: 11, people: 60, per: 5, dim: 12, ageSignal: 1, genderSignal: 0.6 }), drop: false },
     { name: 'some ages and genders unknown (separate row sets), 3 folds', s: synthetic({ seed: 12, people: 45, per: 6, dim: 10, ageSignal: 0.7, genderSignal: 0.3 }), drop: true, folds: 3 },
@@ -131,7 +132,7 @@ withNumpy('against the numpy reference (test/benchmark/age_probe_ref.py)', () =>
       const folds = c.folds ?? 5;
       const ours = linearProbes(s, { folds });
       const rows = Array.from({ length: s.identity.length }, (_, i) => Array.from(s.x.subarray(i * s.dim, (i + 1) * s.dim)));
-      const run = spawnSync(PYTHON, [path.join(HERE, 'age_probe_ref.py')], {
+      const run = spawnSync(PYTHON, [path.join(HERE, 'probe_ref.py')], {
         input: JSON.stringify({ x: rows, identity: s.identity, age: Array.from(s.age, (a) => (Number.isFinite(a) ? a : null)), male: Array.from(s.male), folds, alphas: PROBE_ALPHAS }),
         encoding: 'utf8',
         maxBuffer: 1 << 26,

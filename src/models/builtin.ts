@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { FACE_API_MODEL_DIR, loadFaceApi } from '../util/faceapi.js';
-import { AgeGenderThread, WASM_BATCH } from './age-gender.js';
+import { AgeGenderThread, WASM_BATCH } from './builtin-age-gender.js';
 import type { Embedder, Preprocessing } from './embedder.js';
 import { fileSha256 } from '../util/hash.js';
 

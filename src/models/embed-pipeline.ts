@@ -3,12 +3,19 @@ import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { UsageError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
-import { EmbeddingCache, imageKey, type ComputedSpeed } from './cache.js';
+import { EmbeddingCache, imageKey, type ComputedSpeed } from './embedding-cache.js';
 import type { Embedder, Preprocessing } from './embedder.js';
 import { combineEstimates, ESTIMATE_COLUMNS, packEstimate } from './estimates.js';
 import { combineViews } from './flip.js';
-import type { ImageToEmbed } from './plan.js';
 import { loadFace, tensorLength, writeTensor } from './preprocess.js';
+
+/** An image to embed: its name as pair files and reports give it, and its file. */
+export interface ImageToEmbed {
+  name: string;
+  file: string;
+  /** The encoded image itself, for sets held in one file (insightface .bin): `file` then names that file. */
+  bytes?: Buffer;
+}
 
 export interface EmbedOptions {
   /** Flip test-time augmentation. */

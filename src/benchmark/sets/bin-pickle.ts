@@ -7,7 +7,7 @@
  * executes nothing, knows one global (`_codecs.encode`, how Python 3 protocol 2 writes bytes)
  * and refuses every other opcode, global and shape (docs/benchmark-sets.md).
  */
-import { UsageError } from '../util/errors.js';
+import { UsageError } from '../../util/errors.js';
 
 /** The file is not a `.bin` set this reader accepts: the CLI exits 2. */
 export class BinFormatError extends UsageError {

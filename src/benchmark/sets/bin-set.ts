@@ -1,9 +1,9 @@
 /** An insightface `.bin` verification set as a pair list and its encoded images (docs/benchmark-sets.md). */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PairList } from '../pairs/pair-list.js';
-import { contiguousFolds, DEFAULT_FOLDS } from '../pairs/read.js';
-import { UsageError } from '../util/errors.js';
+import type { PairList } from '../../pairs/pair-list.js';
+import { contiguousFolds, DEFAULT_FOLDS } from '../../pairs/read.js';
+import { UsageError } from '../../util/errors.js';
 import { parseBinSet } from './bin-pickle.js';
 
 /** A `.bin` pair set: what the benchmark scores from the file alone, without a dataset root. */

@@ -1,5 +1,5 @@
 import { AGE_GROUPS, ageGroupOf } from '../../src/dataset/age-groups.js';
-import { agesCsv, ageScatterSvg, evaluateAges, type AgeSample } from '../../src/benchmark/age-metrics.js';
+import { agesCsv, ageScatterSvg, evaluateAges, type AgeSample } from '../../src/age/metrics.js';
 
 const s = (id: string, trueAge: number, predictedAge: number, trueGender: AgeSample['trueGender'] = null, predictedGender: AgeSample['predictedGender'] = null): AgeSample => ({
   id,

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import type { AgeGapResult } from './age-gap.js';
-import { ageReportMarkdown, type AgeReport } from './age-report.js';
-import type { EmbedderInfo, Preprocessing } from './embedder.js';
-import type { IdentificationResult } from './identification.js';
-import type { ComputedSpeed } from './cache.js';
-import type { GridNote } from './report-notes.js';
+import type { AgeGapResult } from '../age-gap.js';
+import { ageReportMarkdown, type AgeReport } from '../../age/report.js';
+import type { EmbedderInfo, Preprocessing } from '../../models/embedder.js';
+import type { IdentificationResult } from '../identification.js';
+import type { ComputedSpeed } from '../../models/embedding-cache.js';
+import type { GridNote } from './notes.js';
 import type { RocMark } from './roc-svg.js';
 
 /** report.json: everything one benchmark run of one model on one pair file measured. */

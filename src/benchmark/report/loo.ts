@@ -1,8 +1,8 @@
 /** Leave-one-out identification: its report (identification.json, identification.md), apart from the pair files' report.json. */
 import path from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
-import type { LooResult } from './loo.js';
-import type { BenchmarkReport } from './report.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import type { LooResult } from '../loo.js';
+import type { BenchmarkReport } from './markdown.js';
 
 /** identification.json under `reports/<model>/leave-one-out/`. */
 export interface LooReport extends Pick<BenchmarkReport, 'tool' | 'version' | 'date' | 'model' | 'preprocessing' | 'flip' | 'images'> {

@@ -3,11 +3,11 @@ import { idOfImageName } from '../dataset/names.js';
 import type { EcafRecord } from '../dataset/record.js';
 import type { PairList } from '../pairs/pair-list.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { ageScatterSvg, agesCsv, evaluateAges, type AgeEvaluation, type AgeSample } from './age-metrics.js';
-import { linearProbes, type ProbeResults } from './age-probe.js';
-import { embeddingOf, type Embeddings } from './embed-pipeline.js';
-import type { EstimateHeads } from './embedder.js';
-import { readEstimate } from './estimates.js';
+import { ageScatterSvg, agesCsv, evaluateAges, type AgeEvaluation, type AgeSample } from './metrics.js';
+import { linearProbes, type ProbeResults } from './probe.js';
+import { embeddingOf, type Embeddings } from '../models/embed-pipeline.js';
+import type { EstimateHeads } from '../models/embedder.js';
+import { readEstimate } from '../models/estimates.js';
 
 /** Said wherever ECAF's labels are compared with: data.json's ages and genders come from Face++. */
 export const LABELS_NOTE =

@@ -49,11 +49,11 @@ interface Reply {
 }
 
 /**
- * ageGenderNet on a worker thread (age-gender-worker.ts): the WASM backend is single-threaded,
+ * ageGenderNet on a worker thread (builtin-age-gender-worker.ts): the WASM backend is single-threaded,
  * so the estimates run on another core while the caller's thread computes the descriptors.
  */
 export class AgeGenderThread {
-  private readonly worker = new Worker(distFile('benchmark/age-gender-worker.js'));
+  private readonly worker = new Worker(distFile('models/builtin-age-gender-worker.js'));
   private readonly pending = new Map<number, { resolve: (r: AgeGender) => void; reject: (e: Error) => void }>();
   private next = 0;
 

@@ -1,4 +1,4 @@
-"""Independent numpy reference of src/benchmark/age-probe.ts: explicit design matrices, per-row
+"""Independent numpy reference of src/age/probe.ts: explicit design matrices, per-row
 predictions and np.linalg.solve for the ridge, Newton (IRLS) for the logistic probe.
 Reads {"x": [[...]], "identity": [...], "age": [... | null], "male": [1|0|-1 ...], "folds": k,
 "alphas": [...]} as JSON on stdin, writes the results as JSON on stdout. Run with /usr/bin/python3."""

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { datasetLayout } from '../dataset/layout.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { InputError, UsageError } from '../util/errors.js';
-import type { BenchmarkReport } from './report.js';
+import { datasetLayout } from '../../dataset/layout.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { InputError, UsageError } from '../../util/errors.js';
+import type { BenchmarkReport } from './markdown.js';
 import { rocSvg } from './roc-svg.js';
 
 const pct = (v: number | undefined | null): string => (v !== undefined && v !== null && Number.isFinite(v) ? (100 * v).toFixed(2) : '');

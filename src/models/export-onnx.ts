@@ -5,7 +5,7 @@ import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { checkInt, InputError, InterruptedError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { fileSha256 } from '../util/hash.js';
-import { TORCH_PREPROCESSING } from './torch-embedder.js';
+import { TORCH_PREPROCESSING } from './torch.js';
 import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
 
 /** What python/ecaf_torch/export_onnx.py reports (its one JSON line). */

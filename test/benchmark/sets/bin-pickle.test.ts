@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { BinFormatError, parseBinSet } from '../../src/benchmark/bin-pickle.js';
-import { describeWithPython } from '../helpers/python.js';
-import { tempDir } from '../helpers/tmp.js';
+import { BinFormatError, parseBinSet } from '../../../src/benchmark/sets/bin-pickle.js';
+import { describeWithPython } from '../../helpers/python.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { writeBinVariants } from './bin-fixtures.js';
 
 // Python writes the .bin files

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { embeddingOf, embedImages } from '../../src/benchmark/embed-pipeline.js';
-import type { Embedder, Preprocessing } from '../../src/benchmark/embedder.js';
+import { embeddingOf, embedImages } from '../../src/models/embed-pipeline.js';
+import type { Embedder, Preprocessing } from '../../src/models/embedder.js';
 import { UsageError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 

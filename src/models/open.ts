@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { openBuiltinEmbedder } from './builtin-embedder.js';
+import { openBuiltinEmbedder } from './builtin.js';
 import type { Embedder } from './embedder.js';
-import { openOnnxEmbedder } from './onnx-embedder.js';
-import { openTorchEmbedder } from './torch-embedder.js';
+import { openOnnxEmbedder } from './onnx.js';
+import { openTorchEmbedder } from './torch.js';
 
 export interface OpenEmbedderOptions {
   device?: 'auto' | 'cpu' | 'cuda';

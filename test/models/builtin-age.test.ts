@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { openBuiltinEmbedder } from '../../src/benchmark/builtin-embedder.js';
-import { loadFace, tensorLength, writeTensor } from '../../src/benchmark/preprocess.js';
+import { openBuiltinEmbedder } from '../../src/models/builtin.js';
+import { loadFace, tensorLength, writeTensor } from '../../src/models/preprocess.js';
 import { FACE_API_DEMO_DIR, loadFaceApi } from '../../src/util/faceapi.js';
 import { SHARED_DATA } from '../helpers/tmp.js';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PYTHON } from '../helpers/python.js';
+import { PYTHON } from '../../helpers/python.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
