@@ -1,7 +1,7 @@
 // Images/s of an MTLFace checkpoint through ecaf's TypeScript side (openTorchEmbedder: float32
 // frames over the worker's pipe), on batches shaped like python/ecaf_torch/throughput.py's.
 // Usage: node scripts/torch-pipe-throughput.mjs CHECKPOINT DEVICE COUNT BATCH [fp16]   (needs dist/: npm run build)
-import { openTorchEmbedder } from '../dist/benchmark/torch-embedder.js';
+import { openTorchEmbedder } from '../dist/models/torch.js';
 
 const [checkpoint, device = 'cuda', countArg = '20000', batchArg = '256', fp16Arg = ''] = process.argv.slice(2);
 const count = Number(countArg);
