@@ -1,11 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, UsageError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
 import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
 import type { Embedder, EmbedderInfo, FaceEstimates, Preprocessing } from './embedder.js';
-import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
+import { TorchPipe } from './torch-pipe.js';
 
 export type TorchDevice = 'auto' | 'cpu' | 'cuda';
 
@@ -28,11 +27,8 @@ export const TORCH_PREPROCESSING: Preprocessing = {
   layout: 'nchw',
 };
 const IMAGE_FLOATS = 3 * 112 * 112;
-/** Frame headers of python/ecaf_torch/protocol.py (little-endian uint32s). */
+/** Request frame header of python/ecaf_torch/protocol.py (little-endian uint32 n, floats per image). */
 const REQUEST_BYTES = 8;
-const RESPONSE_BYTES = 12;
-const STATUS_OK = 0;
-const CLOSE_GRACE_MS = 10_000;
 
 /** What the worker says about the model once it is loaded (first stdout line). */
 interface WorkerHeader {
@@ -50,12 +46,6 @@ interface WorkerHeader {
   torch: string;
   threads: number;
   gpu: string;
-}
-
-interface Pending {
-  n: number;
-  resolve: (out: Float32Array) => void;
-  reject: (err: Error) => void;
 }
 
 /**
@@ -124,124 +114,32 @@ function splitRows(rows: Float32Array, n: number, dim: number, columns: number):
   return { embeddings, estimates: { age, male: new Float32Array(n).fill(Number.NaN), ageGroupLogits } };
 }
 
+/** The embedding worker (python/ecaf_torch/worker.py) over its pipe: float32 batches in, float32 rows out. */
 class TorchWorker {
+  private readonly pipe: TorchPipe<WorkerHeader>;
   readonly ready: Promise<WorkerHeader>;
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly pending: Pending[] = [];
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private header: WorkerHeader | undefined;
-  private stderr = '';
-  private failure: Error | undefined;
-  private readonly exited: Promise<void>;
+  private columns = 0;
 
   constructor(checkpoint: string, device: TorchDevice, fp16: boolean) {
     const args = ['-m', 'ecaf_torch.worker', checkpoint, '--device', device, ...(fp16 ? ['--fp16'] : [])];
-    this.proc = spawn(pythonExecutable(), args, { env: pythonEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let resolveReady!: (h: WorkerHeader) => void;
-    let rejectReady!: (e: Error) => void;
-    this.ready = new Promise((res, rej) => {
-      resolveReady = res;
-      rejectReady = rej;
-    });
-    this.proc.stderr.setEncoding('utf8');
-    this.proc.stderr.on('data', (s: string) => {
-      // keep the tail: a traceback is what matters, not megabytes of warnings
-      this.stderr = (this.stderr + s).slice(-65536);
-    });
-    this.proc.stdout.on('data', (chunk: Buffer) => {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-      try {
-        this.parse(resolveReady);
-      } catch (err) {
-        this.fail(err as Error, rejectReady);
-        this.proc.kill();
-      }
-    });
-    // stdin errors (EPIPE after the worker died) surface through the exit below
-    this.proc.stdin.on('error', () => undefined);
-    this.exited = new Promise((resolve) => {
-      this.proc.on('error', (err) => {
-        this.fail(pythonSpawnFailure(err), rejectReady);
-        resolve();
-      });
-      this.proc.on('close', (code, signal) => {
-        this.fail(pythonFailure('the PyTorch worker', code, signal, this.stderr), rejectReady);
-        resolve();
-      });
+    this.pipe = new TorchPipe<WorkerHeader>('the PyTorch worker', args, (a, b) => a * b * 4);
+    this.ready = this.pipe.ready.then((h) => {
+      this.columns = h.columns ?? h.dim;
+      return h;
     });
   }
 
-  /** Everything after a failure, and every request in flight, rejects with the same error. */
-  private fail(err: Error, rejectReady: (e: Error) => void): void {
-    this.failure ??= err;
-    rejectReady(this.failure);
-    for (const p of this.pending.splice(0)) p.reject(this.failure);
-  }
-
-  /** Floats per answered row. */
-  private get columns(): number {
-    return this.header!.columns ?? this.header!.dim;
-  }
-
-  private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    return out;
-  }
-
-  private peek(n: number): Buffer {
-    // concatenate only when the first chunk is too short: a large payload is joined once, in take()
-    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return this.chunks[0]!.subarray(0, n);
-  }
-
-  private parse(resolveReady: (h: WorkerHeader) => void): void {
-    if (!this.header) {
-      const all = this.peek(this.buffered);
-      const nl = all.indexOf(10);
-      if (nl < 0) return;
-      this.header = JSON.parse(this.take(nl + 1).toString('utf8')) as WorkerHeader;
-      resolveReady(this.header);
-    }
-    while (this.buffered >= RESPONSE_BYTES) {
-      const head = this.peek(RESPONSE_BYTES);
-      const status = head.readUInt32LE(0);
-      const a = head.readUInt32LE(4);
-      const b = head.readUInt32LE(8);
-      const payload = status === STATUS_OK ? a * b * 4 : a;
-      if (this.buffered < RESPONSE_BYTES + payload) return;
-      const body = this.take(RESPONSE_BYTES + payload).subarray(RESPONSE_BYTES);
-      const p = this.pending.shift();
-      if (!p) throw new Error('the PyTorch worker answered a request that was never sent');
-      if (status !== STATUS_OK) {
-        p.reject(new Error(body.toString('utf8').trimEnd()));
-      } else if (a !== p.n || b !== this.columns) {
-        p.reject(new Error(`the PyTorch worker answered ${a}x${b} for ${p.n} images of ${this.columns} floats`));
-      } else {
-        // copy: the payload's offset in the chunk is not 4-byte aligned in general
-        const out = new Float32Array(a * b);
-        new Uint8Array(out.buffer).set(body);
-        p.resolve(out);
-      }
-    }
-  }
-
-  private send(input: Float32Array, n: number): Promise<Float32Array> {
-    if (this.failure) return Promise.reject(this.failure);
+  private async send(input: Float32Array, n: number): Promise<Float32Array> {
     // one buffer, one write per batch: header then the raw float32 bytes
     const frame = Buffer.allocUnsafe(REQUEST_BYTES + input.byteLength);
     frame.writeUInt32LE(n, 0);
     frame.writeUInt32LE(IMAGE_FLOATS, 4);
     frame.set(new Uint8Array(input.buffer, input.byteOffset, input.byteLength), REQUEST_BYTES);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ n, resolve, reject });
-      this.proc.stdin.write(frame);
-    });
+    const body = await this.pipe.request(frame, (a, b) => (a !== n || b !== this.columns ? `${a}x${b} for ${n} images of ${this.columns} floats` : undefined));
+    // copy: the payload's offset in the chunk is not 4-byte aligned in general
+    const out = new Float32Array(body.length / 4);
+    new Uint8Array(out.buffer).set(body);
+    return out;
   }
 
   async embedAll(input: Float32Array, n: number, batch: number): Promise<Float32Array> {
@@ -262,13 +160,7 @@ class TorchWorker {
     return all;
   }
 
-  /** End stdin (the worker exits 0 when it has answered everything); kill it if it lingers. */
-  async close(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null && !this.proc.stdin.destroyed) {
-      this.proc.stdin.end();
-    }
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), CLOSE_GRACE_MS);
-    await this.exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return this.pipe.close();
   }
 }
