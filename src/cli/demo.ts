@@ -12,11 +12,13 @@ export const demoCommand: EcafCommand = {
       .options({
         out: { type: 'string', default: DEFAULT_DEMO_OUT, describe: 'folder the demo builds (a dataset root); a rerun into it resumes' },
         workers: { type: 'number', describe: 'align worker threads (default: the number of cores)' },
+        model: { type: 'string', describe: "an MTLFace checkpoint with its synthesis parts: end with its face age synthesis sheet of the demo faces (docs/synthesis.md)" },
       })
       .example('ecaf demo', 'build ./ecaf-demo and print where everything is (about 1-2 minutes on 2 cores)')
       .example('ecaf demo --out /tmp/ecaf-demo', 'somewhere else')
+      .example('ecaf demo --model mtlface.tar', 'and the checkpoint\'s synthesis sheet of the demo faces (needs PyTorch)')
       .example('ecaf sheet --root ecaf-demo --only failed', 'afterwards: only the ids the demo could not align'),
-  handler: async (args: { out: string; workers?: unknown }) => {
+  handler: async (args: { out: string; workers?: unknown; model?: string }) => {
     const workers = args.workers === undefined ? undefined : intArg('workers', args.workers, 1, 64);
     const { signal, dispose } = interruptSignal();
     try {
@@ -24,7 +26,7 @@ export const demoCommand: EcafCommand = {
         for (const text of sayDemo(e)) process.stdout.write(`${text}\n`);
       };
       try {
-        await runDemo({ out: args.out, workers, signal, progress: true, on });
+        await runDemo({ out: args.out, workers, model: args.model, signal, progress: true, on });
       } catch (err) {
         if (err instanceof InterruptedError) throw new InterruptedError(`${err.message}; rerun the same command to go on`);
         throw err;

@@ -6,6 +6,7 @@ import { crawl, type CrawlResult } from '../crawl/index.js';
 import { datasetLayout } from '../dataset/layout.js';
 import { makePairs, type PairsOptions, type PairsResult } from '../pairs/index.js';
 import { drawContactSheet, type ContactSheetResult } from '../sheet/index.js';
+import { runSynthesis, type SynthesisRun } from '../synthesis/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, InterruptedError } from '../util/errors.js';
 import { buildDemoSite, type DemoRecord } from './dataset.js';
@@ -19,6 +20,8 @@ export { demoNotice, MEANINGLESS } from './notice.js';
 export { startDemoServer, type DemoServer, type DemoRoute } from './server.js';
 
 export const DEFAULT_DEMO_OUT = 'ecaf-demo';
+/** Faces the demo renders: 6 x 7 groups take about 3 minutes on 2 CPU cores (BENCHMARKS.md). */
+export const DEMO_SYNTHESIS_FACES = 6;
 
 /** Pair parameters that fit 22 identities of 3 adult pictures and 1 "child" picture each. */
 export const DEMO_PAIRS: readonly Omit<PairsOptions, 'root'>[] = [
@@ -34,6 +37,8 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Progress lines of the stages on stderr (default: stderr is a TTY). */
   progress?: boolean;
+  /** An MTLFace checkpoint with its synthesis parts: the demo ends with its synthesis sheet of the demo faces. */
+  model?: string;
   /** Told each step as it starts and ends, for a narrator (src/cli/summaries/demo.ts words them). */
   on?: (event: DemoEvent) => void;
 }
@@ -48,6 +53,8 @@ export interface DemoResult {
   pairs: PairsResult[];
   benchmark: BenchmarkResult[];
   sheet: ContactSheetResult;
+  /** With `model`: its face age synthesis of the demo faces. */
+  synthesis?: SynthesisRun;
   /** reports/index.md */
   index: string;
   seconds: number;
@@ -60,13 +67,14 @@ export type DemoEvent =
   | { kind: 'faces'; faces: number; photos: number; seconds: number; reusedFrom?: string }
   /** `previousPort`: the port of the last run's URLs, when there was one. */
   | { kind: 'data'; records: number; file: string; url: string; port: number; previousPort?: number }
-  | { kind: 'stage'; stage: 'crawl' | 'align' | 'pairs' | 'benchmark'; identities: number }
+  | { kind: 'stage'; stage: 'crawl' | 'align' | 'pairs' | 'benchmark' | 'synthesize'; identities: number }
   | { kind: 'crawled'; result: CrawlResult }
   | { kind: 'aligned'; result: AlignSummary }
   | { kind: 'paired'; result: PairsResult }
   /** A line the benchmark logs while it runs. */
   | { kind: 'benchmark-log'; line: string }
   | { kind: 'scored'; results: BenchmarkResult[] }
+  | { kind: 'synthesized'; run: SynthesisRun }
   | { kind: 'done'; result: DemoResult };
 
 /**
@@ -124,10 +132,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     on({ kind: 'scored', results });
     stop('benchmark');
 
+    let synthesis: SynthesisRun | undefined;
+    if (options.model) {
+      on({ kind: 'stage', stage: 'synthesize', identities });
+      synthesis = await runSynthesis({ root, model: options.model, limit: DEMO_SYNTHESIS_FACES, progress, signal, log: (line) => on({ kind: 'benchmark-log', line }) });
+      on({ kind: 'synthesized', run: synthesis });
+      stop('synthesize');
+    }
+
     // 93 cells take about a second: no progress lines
     const sheet = await drawContactSheet({ root, progress: false, signal });
     const index = await writeDemoIndex({ root, identities, photos: DEMO_PHOTOS.length, records: records.length, sheet: sheet.file });
-    const result: DemoResult = { root, dataJson: layout.dataJson, identities, records: records.length, crawl: crawled, align: aligned, pairs, benchmark: results, sheet, index, seconds: (Date.now() - started) / 1000 };
+    const result: DemoResult = { root, dataJson: layout.dataJson, identities, records: records.length, crawl: crawled, align: aligned, pairs, benchmark: results, sheet, ...(synthesis ? { synthesis } : {}), index, seconds: (Date.now() - started) / 1000 };
     on({ kind: 'done', result });
     return result;
   } finally {

@@ -15,7 +15,7 @@ import { loadFace, writeTensor } from '../models/preprocess.js';
 import { openTorchSynthesizer, SYNTHESIS_PREPROCESSING, type SynthesisNoise, type Synthesizer, type SynthesizerInfo } from '../models/torch-synthesizer.js';
 import { runStage, type Stage, type StageOutcome, type StageResult, type Tally } from '../stage.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { InputError } from '../util/errors.js';
+import { checkInt, InputError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
 import { Progress } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -32,6 +32,8 @@ export interface SynthesisOptions {
   model: string;
   /** A file of ids (one per line); default every face of img_mtcnn/. */
   ids?: string;
+  /** Only the first this many faces (by name, or in the ids file's order). */
+  limit?: number;
   groups?: readonly number[];
   device?: 'auto' | 'cpu' | 'cuda';
   /** Faces per worker frame. */
@@ -221,7 +223,7 @@ export async function runSynthesis(o: SynthesisOptions): Promise<SynthesisRun> {
   const noise = o.noise ?? 'stored';
   if (noise === 'stored' && o.seed !== undefined) throw new InputError({ option: 'seed', expected: 'no seed with stored noise (the checkpoint\'s noise maps need none)', actual: o.seed });
   const layout = datasetLayout(o.root);
-  const faces = await readFaces(layout.mtcnn, o.ids);
+  const faces = (await readFaces(layout.mtcnn, o.ids)).slice(0, o.limit === undefined ? undefined : checkInt('limit', o.limit, 1));
   const stat = await fs.stat(o.model).catch(() => undefined);
   if (!stat?.isFile()) throw new InputError({ option: 'model', file: o.model, expected: 'an MTLFace checkpoint with its synthesis parts', found: 'nothing there' });
   const settings: SynthesisSettings = { checkpointSha256: await fileSha256(o.model), noise, ...(noise === 'random' ? { seed: o.seed ?? 0 } : {}), precision: o.fp16 ? 'fp16' : 'fp32' };

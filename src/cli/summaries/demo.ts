@@ -7,12 +7,14 @@ import { formatAlignSummary } from './align.js';
 import { formatBenchmarkResult } from './benchmark.js';
 import { formatCrawlSummary } from './crawl.js';
 import { formatPairsSummary } from './pairs.js';
+import { formatSynthesisRun } from './synthesize.js';
 
 const STAGES: Record<Extract<DemoEvent, { kind: 'stage' }>['stage'], (identities: number) => string> = {
   crawl: () => '\n[3/6] crawl (private addresses allowed: the demo server is on 127.0.0.1, which crawl refuses by default)',
   align: () => "\n[4/6] align (fast FFHQ: one sample per output pixel instead of the procedure's up to 4x4; ecaf align keeps the procedure by default)",
   pairs: (identities) => `\n[5/6] pairs (parameters for a ${identities}-identity toy: 4 folds, fewer pairs than asked allowed)`,
   benchmark: () => '\n[6/6] benchmark (builtin model: face-api recognition net)',
+  synthesize: () => "\n[+] synthesize (the checkpoint's face age synthesis of the first 6 demo faces, judged by face-api)",
 };
 
 /** The demo's narration of one step: the texts to print, a line or a block each. */
@@ -43,6 +45,8 @@ export function sayDemo(e: DemoEvent): string[] {
       return [`  ${e.line}`];
     case 'scored':
       return e.results.map((r) => indent(formatBenchmarkResult(r)));
+    case 'synthesized':
+      return [indent(formatSynthesisRun(e.run).trimEnd())];
     case 'done': {
       const r = e.result;
       const layout = datasetLayout(r.root);
@@ -57,6 +61,7 @@ export function sayDemo(e: DemoEvent): string[] {
           `  aligned faces         ${shown(layout.ffhq)}/, ${shown(layout.mtcnn)}/, ${shown(layout.landmarksLog)}`,
           `  pair files            ${r.pairs.map((p) => shown(p.file)).join(', ')} (+ .json sidecars)`,
           `  reports               ${r.benchmark.map((b) => shown(b.dir)).join(', ')}`,
+          ...(r.synthesis?.sheet ? [`  synthesis sheet       ${shown(r.synthesis.sheet)}`] : []),
           '',
           MEANINGLESS,
         ].join('\n'),
