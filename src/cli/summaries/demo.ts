@@ -1,7 +1,7 @@
 /** What `ecaf demo` says at each of its steps (src/demo/index.ts tells the steps). */
 import path from 'node:path';
 import { datasetLayout } from '../../dataset/layout.js';
-import { demoNotice, MEANINGLESS, type DemoEvent } from '../../demo/index.js';
+import { DEMO_SYNTHESIS_FACES, demoNotice, MEANINGLESS, type DemoEvent } from '../../demo/index.js';
 import { formatDuration } from '../../util/progress.js';
 import { formatAlignSummary } from './align.js';
 import { formatBenchmarkResult } from './benchmark.js';
@@ -14,7 +14,7 @@ const STAGES: Record<Extract<DemoEvent, { kind: 'stage' }>['stage'], (identities
   align: () => "\n[4/6] align (fast FFHQ: one sample per output pixel instead of the procedure's up to 4x4; ecaf align keeps the procedure by default)",
   pairs: (identities) => `\n[5/6] pairs (parameters for a ${identities}-identity toy: 4 folds, fewer pairs than asked allowed)`,
   benchmark: () => '\n[6/6] benchmark (builtin model: face-api recognition net)',
-  synthesize: () => "\n[+] synthesize (the checkpoint's face age synthesis of the first 6 demo faces, judged by face-api)",
+  synthesize: () => `\n[+] synthesize (the checkpoint's face age synthesis of the first ${DEMO_SYNTHESIS_FACES} demo faces, judged by face-api)`,
 };
 
 /** The demo's narration of one step: the texts to print, a line or a block each. */
