@@ -107,10 +107,10 @@ export function synthesisStage(o: SynthesisOptions, settings: SynthesisSettings)
       await fs.mkdir(facesDir, { recursive: true });
       if (todo[0]!.redone) log(`the faces in ${facesDir} were rendered with other settings: rendering all ${todo.length} again`);
       await writeFileAtomic(path.join(facesDir, SETTINGS_FILE), `${JSON.stringify(settings)}\n`);
-      const synth = await openTorchSynthesizer(o.model, { device: o.device, fp16: o.fp16, noise: settings.noise, batch: o.batch, sha256: settings.checkpointSha256, log });
+      const synth = await openTorchSynthesizer(o.model, { device: o.device, fp16: o.fp16, noise: settings.noise, batch: o.batch ?? DEFAULT_BATCH, sha256: settings.checkpointSha256, log });
       renderer = synth.info;
       try {
-        stopped = await renderAll(synth, todo, settings, facesDir, signal, (t, code) => {
+        stopped = await renderAll(synth, todo, o.batch ?? DEFAULT_BATCH, settings, facesDir, signal, (t, code) => {
           sink({ id: t.id, code, ...(t.redone ? { redone: true } : {}) });
           if (code !== 'dropped') progress?.tick();
         });
@@ -129,19 +129,34 @@ export function synthesisStage(o: SynthesisOptions, settings: SynthesisSettings)
   };
 }
 
-/** Faces rendered per worker call: a frame per batch keeps the worker busy while the next decodes. */
-const RENDER_CHUNK = 8;
+/** Faces per worker call unless told (each renders up to 7 images). */
+const DEFAULT_BATCH = 8;
 
 /** Render the tasks chunk by chunk, writing each face's PNGs; true when the signal stopped it first. */
-async function renderAll(synth: Synthesizer, todo: SynthesisTask[], s: SynthesisSettings, facesDir: string, signal: AbortSignal | undefined, told: (t: SynthesisTask, code: SynthesisOutcomeCode) => void): Promise<boolean> {
+async function renderAll(synth: Synthesizer, todo: SynthesisTask[], chunkSize: number, s: SynthesisSettings, facesDir: string, signal: AbortSignal | undefined, told: (t: SynthesisTask, code: SynthesisOutcomeCode) => void): Promise<boolean> {
   // tasks of one chunk share their groups (a kept face renders only what it lacks)
   const byGroups = new Map<string, SynthesisTask[]>();
   for (const t of todo) byGroups.set(t.render.join(','), [...(byGroups.get(t.render.join(',')) ?? []), t]);
-  const chunks = [...byGroups.values()].flatMap((ts) => Array.from({ length: Math.ceil(ts.length / RENDER_CHUNK) }, (_, k) => ts.slice(k * RENDER_CHUNK, (k + 1) * RENDER_CHUNK)));
+  const chunks = [...byGroups.values()].flatMap((ts) => Array.from({ length: Math.ceil(ts.length / chunkSize) }, (_, k) => ts.slice(k * chunkSize, (k + 1) * chunkSize)));
   const per = 3 * 112 * 112;
   const side = synth.size;
+  const bytes = side * side * 3;
+  const write = async (ready: SynthesisTask[], groups: number[], pixels: Uint8Array) =>
+    Promise.all(
+      ready.map(async (t, i) => {
+        for (let k = 0; k < groups.length; k++) {
+          const at = (i * groups.length + k) * bytes;
+          const png = await sharp(pixels.subarray(at, at + bytes), { raw: { width: side, height: side, channels: 3 } }).png().toBuffer();
+          await writeFileAtomic(path.join(facesDir, renderedFileName(t.id, groups[k]!)), png);
+        }
+        told(t, 'rendered');
+      }),
+    );
+  // the PNGs of one chunk are written while the worker renders the next
+  let writing: Promise<unknown> = Promise.resolve();
   for (let c = 0; c < chunks.length; c++) {
     if (signal?.aborted) {
+      await writing;
       for (const t of chunks.slice(c).flat()) told(t, 'dropped');
       return true;
     }
@@ -160,19 +175,14 @@ async function renderAll(synth: Synthesizer, todo: SynthesisTask[], s: Synthesis
     if (!ready.length) continue;
     const groups = ready[0]!.render;
     const seeds = BigUint64Array.from(ready, (t) => (s.noise === 'random' ? faceSeed(s.seed ?? 0, t.id) : 0n));
-    const pixels = await synth.render(input.subarray(0, ready.length * per), ready.length, groups, seeds);
-    const bytes = side * side * 3;
-    await Promise.all(
-      ready.map(async (t, i) => {
-        for (let k = 0; k < groups.length; k++) {
-          const at = (i * groups.length + k) * bytes;
-          const png = await sharp(pixels.subarray(at, at + bytes), { raw: { width: side, height: side, channels: 3 } }).png().toBuffer();
-          await writeFileAtomic(path.join(facesDir, renderedFileName(t.id, groups[k]!)), png);
-        }
-        told(t, 'rendered');
-      }),
-    );
+    const rendering = synth.render(input.subarray(0, ready.length * per), ready.length, groups, seeds);
+    // a failure is awaited below; until then it must not count as unhandled
+    rendering.catch(() => undefined);
+    await writing;
+    const pixels = await rendering;
+    writing = write(ready, groups, pixels);
   }
+  await writing;
   return false;
 }
 
