@@ -9,7 +9,7 @@
  * An interrupt is never an exception: the result says `interrupted`, and what was in flight
  * was either finished and recorded or dropped, so a rerun does it.
  */
-export type StageName = 'crawl' | 'align' | 'pairs' | 'benchmark' | 'synthesize';
+export type StageName = 'crawl' | 'align' | 'pairs' | 'benchmark' | 'synthesize' | 'audit';
 
 /** One unit of work; `id` (a record id, an image name, an output file) is what shards split on. */
 export interface StageTask {

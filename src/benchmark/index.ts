@@ -15,7 +15,7 @@ import { isBinSetFile, readBinSet, type BinPairSet } from './sets/bin-set.js';
 import { buildReport } from './report/build.js';
 import { embedImages, IMAGE_OUTCOMES, type Embeddings } from '../models/embed-pipeline.js';
 import type { Embedder } from '../models/embedder.js';
-import { openEmbedder } from '../models/open.js';
+import { modelStem, openEmbedder } from '../models/open.js';
 import { writeLooReport } from './report/loo.js';
 import { leaveOneOutReport, planLeaveOneOut } from './loo-run.js';
 import { openOnnxBlockProduct } from '../similarity/onnx-gemm.js';
@@ -286,6 +286,5 @@ async function loadRecords(file: string): Promise<Map<string, EcafRecord>> {
 
 /** `reports/<this>/`: the model file's stem, marked when flip is off or FFHQ crops are scored, so settings do not overwrite each other. */
 export function reportModelName(model: string, flip: boolean, ffhq: boolean): string {
-  const stem = model === 'builtin' ? 'builtin' : path.basename(model, path.extname(model));
-  return `${stem}${flip ? '' : '-noflip'}${ffhq ? '-ffhq' : ''}`;
+  return `${modelStem(model)}${flip ? '' : '-noflip'}${ffhq ? '-ffhq' : ''}`;
 }

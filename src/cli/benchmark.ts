@@ -4,7 +4,7 @@ import { formatBenchmarkRun, formatEmbedOnly } from './summaries/benchmark.js';
 import { numberArg, rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 /** "R,G,B" as three numbers (--mean, --std). */
-function triple(name: string, value: unknown, min: number): [number, number, number] | undefined {
+export function triple(name: string, value: unknown, min: number): [number, number, number] | undefined {
   if (value === undefined) return undefined;
   const parts = String(value).split(',');
   if (parts.length !== 3) throw new UsageError(`--${name} takes three numbers R,G,B, got ${String(value)}`);

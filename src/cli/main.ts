@@ -15,9 +15,10 @@ import { demoCommand } from './demo.js';
 import { statusCommand } from './status.js';
 import { slurmCommand } from './slurm.js';
 import { synthesizeCommand } from './synthesize.js';
+import { auditCommand } from './audit.js';
 
 /** Every subcommand, in pipeline order: the order `ecaf --help` lists them. */
-const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, alignCommand, pairsCommand, benchmarkCommand, synthesizeCommand, reportCommand, statusCommand, slurmCommand, exportOnnxCommand, sheetCommand, demoCommand];
+const COMMANDS: EcafCommand[] = [validateCommand, crawlCommand, alignCommand, pairsCommand, benchmarkCommand, synthesizeCommand, auditCommand, reportCommand, statusCommand, slurmCommand, exportOnnxCommand, sheetCommand, demoCommand];
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import { readAuditExclusions } from '../audit/exclude.js';
 import type { Argv } from 'yargs';
 import {
   checkPairFile,
@@ -59,6 +60,14 @@ interface PairsArgs {
   out?: string;
   allowFewer: boolean;
   skipInvalid: boolean;
+  exclude?: string;
+}
+
+/** `audit` or `audit:<model>`: the images an audit of the root flagged. */
+function exclusions(root: string, spec: string) {
+  const m = /^audit(?::(.+))?$/.exec(spec);
+  if (!m) throw new UsageError(`--exclude takes audit or audit:<model> (the folder under reports/), got ${JSON.stringify(spec)}`);
+  return readAuditExclusions(root, m[1]);
 }
 
 export const pairsCommand: EcafCommand = {
@@ -85,10 +94,12 @@ export const pairsCommand: EcafCommand = {
         out: { type: 'string', describe: 'pair list to write (default <root>/image_pairs/<protocol>.txt; the .json sidecar goes beside it)' },
         'allow-fewer': { type: 'boolean', default: false, describe: 'when the data cannot fill the request, write what it allows' },
         'skip-invalid': { type: 'boolean', default: false, describe: 'use the valid records of data.json when some are invalid' },
+        exclude: { type: 'string', describe: "audit: leave out the images the root's audit flagged (reports/<model>/audit/audit.json; audit:<model> picks one of several)" },
       }))
       .example('ecaf pairs --root ecaf --protocol cross-age', '10 folds x (300 + 300) pairs to ecaf/image_pairs/cross-age.txt')
       .example('ecaf pairs --root ecaf --protocol children --per-fold 100 --seed 7', 'the missing-children benchmark, smaller, another draw')
       .example('ecaf pairs --root ecaf --protocol cross-age --min-age-gap 20 --allow-fewer', 'wider gaps; as many pairs as the data has')
+      .example('ecaf pairs --root ecaf --protocol cross-age --exclude audit', 'without the duplicates, outliers and broken records ecaf audit found')
       .example('ecaf pairs check ecaf/image_pairs/children.txt --root ecaf', 'check a list (exit 0 valid, 1 problems, 2 unreadable)'),
   handler: async (args: PairsArgs) => {
     if (!args.protocol) throw new UsageError('pairs: --protocol is missing: give --protocol cross-age or --protocol children (or check a pair file with `ecaf pairs check FILE`)');
@@ -106,6 +117,7 @@ export const pairsCommand: EcafCommand = {
       allowFewer: args.allowFewer,
       skipInvalid: args.skipInvalid,
       progress: true,
+      ...(args.exclude === undefined ? {} : { exclude: await exclusions(args.root, args.exclude) }),
     };
     return runInterruptible(
       (signal) => makePairs({ ...options, signal }),

@@ -21,6 +21,9 @@ export interface OpenEmbedderOptions {
 
 export const TORCH_EXTENSIONS = ['.pth', '.pt', '.tar'];
 
+/** The name a `--model` value gives its reports (`reports/<this>/`): the file's stem, or builtin. */
+export const modelStem = (model: string): string => (model === 'builtin' ? 'builtin' : path.basename(model, path.extname(model)));
+
 function refuseOnnxFlags(opts: OpenEmbedderOptions, why: string): void {
   const given = (['size', 'mean', 'std', 'bgr'] as const).filter((k) => opts[k] !== undefined);
   if (given.length) {

@@ -41,6 +41,8 @@ export interface PairInputs {
   /** Records in data.json (valid ones) and how many of them aligned. */
   records: number;
   aligned: number;
+  /** Aligned records left out because `exclude` named them. */
+  excluded: number;
   summary: DataJsonSummary;
 }
 
@@ -50,7 +52,7 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
  * Records of `<root>/image_data/data.json` restricted to aligned ids; DataJsonError (exit 2) on
  * invalid records unless skipInvalid; rejects with the signal's reason (an AbortError) when it aborts the reading.
  */
-export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean; signal?: AbortSignal } = {}): Promise<PairInputs> {
+export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean; progress?: boolean; signal?: AbortSignal; exclude?: ReadonlySet<string> } = {}): Promise<PairInputs> {
   const layout = datasetLayout(root);
   // landmarks.jsonl is scanned on the other core while this thread streams data.json
   const aligned = await AlignedIdFilter.open(await stageLogFiles(layout, 'landmarks'), layout.landmarksLog);
@@ -99,8 +101,13 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
   const newK = new Int32Array(allIdentities.length).fill(-1);
   const identityNames: string[] = [];
   const [ids, ident, ages, genders, groups]: [string[], number[], number[], number[], number[]] = [[], [], [], [], []];
+  let excluded = 0;
   for (let i = 0; i < all.ids.length; i++) {
     if (!keep[i]) continue;
+    if (opts.exclude?.has(all.ids[i]!)) {
+      excluded++;
+      continue;
+    }
     const k = all.ident[i]!;
     if (newK[k] === -1) newK[k] = identityNames.push(allIdentities[k]!) - 1;
     ids.push(all.ids[i]!);
@@ -134,7 +141,8 @@ export async function loadPairInputs(root: string, opts: { skipInvalid?: boolean
     personGender: new Uint8Array(order.length),
     start,
     records: summary.valid,
-    aligned: n,
+    aligned: n + excluded,
+    excluded,
     summary,
   };
   for (let s = 0; s < n; s++) {

@@ -41,6 +41,8 @@ export interface PairsOptions {
   /** Write what the data allows instead of failing. */
   allowFewer?: boolean;
   skipInvalid?: boolean;
+  /** Images to leave out (an audit's flagged ones: id -> why), and where that list came from. */
+  exclude?: { source: string; ids: ReadonlyMap<string, string> };
   /** Show reading progress on stderr (a redrawn line on a TTY, a line per tenth when piped). */
   progress?: boolean;
   /** Stop (SIGINT, SIGTERM): nothing is written, the result says `interrupted`. */
@@ -64,6 +66,8 @@ export interface PairsSidecar extends PairStats {
   negatives: number;
   imageNames: string;
   inputs: { records: number; aligned: number; usableImages: number; usableIdentities: number };
+  /** With `exclude`: the aligned images left out, and the list's flagged images by reason. */
+  excluded?: { source: string; images: number; flagged: Record<string, number> };
   ageBinYears: number;
 }
 
@@ -199,7 +203,7 @@ function draw(inp: PairInputs, r: Resolved, allowFewer: boolean): Draw {
 }
 
 /** The sidecar of a drawn list (pure). */
-function sidecarOf(inp: PairInputs, r: Resolved, d: Draw, allowFewer: boolean): PairsSidecar {
+function sidecarOf(inp: PairInputs, r: Resolved, d: Draw, allowFewer: boolean, exclude?: PairsOptions['exclude']): PairsSidecar {
   const { folds, m } = d;
   return {
     protocol: r.protocol,
@@ -221,9 +225,20 @@ function sidecarOf(inp: PairInputs, r: Resolved, d: Draw, allowFewer: boolean): 
     negatives: m * folds,
     imageNames: 'relative to image_data/img_mtcnn (<id>.jpg); img_ffhq holds <id>.png',
     inputs: { records: inp.records, aligned: inp.aligned, usableImages: d.usableImages, usableIdentities: d.usableIdentities },
+    ...(exclude ? { excluded: { source: exclude.source, images: inp.excluded, flagged: excludedReasons(exclude.ids) } } : {}),
     ageBinYears: GAP_BIN_YEARS,
     ...pairStats(inp, d.res),
   };
+}
+
+/** The reasons of an exclusion list, counted by their kind (the words before " of", "(" or ":"). */
+function excludedReasons(ids: ReadonlyMap<string, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const why of ids.values()) {
+    const kind = why.split(/ of | \(|:/)[0]!.trim();
+    out[kind] = (out[kind] ?? 0) + 1;
+  }
+  return out;
 }
 
 /** Where the list goes; InputError for a .json name (the sidecar's). */
@@ -249,7 +264,7 @@ export function pairsStage(options: PairsOptions, timing: { loadSeconds: number 
     plan(inp) {
       const t = performance.now();
       const d = draw(inp, r, allowFewer);
-      const meta = sidecarOf(inp, r, d, allowFewer);
+      const meta = sidecarOf(inp, r, d, allowFewer, options.exclude);
       drawSeconds = (performance.now() - t) / 1000;
       planned = { id: file, text: formatPairList(inp, d.res), sidecar: sidecarPath(file), meta, fewer: d.m < r.perFold || d.folds < r.folds };
       return [planned];
@@ -297,7 +312,7 @@ export async function makePairs(options: PairsOptions): Promise<PairsResult> {
   const t0 = performance.now();
   let inp: PairInputs;
   try {
-    inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress, signal: options.signal });
+    inp = await loadPairInputs(options.root, { skipInvalid: options.skipInvalid, progress: options.progress, signal: options.signal, ...(options.exclude ? { exclude: new Set(options.exclude.ids.keys()) } : {}) });
   } catch (err) {
     // stopped while reading: nothing to draw, nothing written
     if (options.signal?.aborted) return stage.summarize(emptyTally(PAIRS_OUTCOMES), true, (performance.now() - t0) / 1000);

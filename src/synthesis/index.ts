@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import path from 'node:path';
-import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
 import { datasetLayout } from '../dataset/layout.js';
-import { openEmbedder } from '../models/open.js';
+import { modelStem, openEmbedder } from '../models/open.js';
 import { loadFace, writeTensor } from '../models/preprocess.js';
 import { openTorchSynthesizer, SYNTHESIS_PREPROCESSING, type SynthesisNoise, type Synthesizer, type SynthesizerInfo } from '../models/torch-synthesizer.js';
 import { runStage, type Stage, type StageOutcome, type StageResult, type Tally } from '../stage.js';
@@ -24,7 +23,8 @@ import { judgeFaces } from './judges.js';
 import { planSynthesis, renderedFileName, type SynthesisFace, type SynthesisInput, type SynthesisSettings, type SynthesisTask } from './plan.js';
 import { writeSynthesisReport, type JudgeReport, type SynthesisReport } from './report.js';
 import { synthesisScores } from './scores.js';
-import { drawSynthesisSheet } from './sheet.js';
+import { drawRowSheet } from '../sheet/rows.js';
+import { AGE_GROUP_COUNT, AGE_GROUPS } from '../dataset/age-groups.js';
 
 export interface SynthesisOptions {
   root: string;
@@ -79,7 +79,7 @@ export function faceSeed(seed: number, id: string): bigint {
 }
 
 export const synthesisDir = (o: Pick<SynthesisOptions, 'root' | 'model' | 'out'>): string =>
-  o.out ? path.resolve(o.out) : path.join(datasetLayout(o.root).reports, path.basename(o.model, path.extname(o.model)), 'synthesis');
+  o.out ? path.resolve(o.out) : path.join(datasetLayout(o.root).reports, modelStem(o.model), 'synthesis');
 
 const defaultLog = (l: string) => process.stderr.write(`ecaf: ${l}\n`);
 
@@ -221,7 +221,7 @@ async function scoreFolder(o: SynthesisOptions, faces: SynthesisFace[], groups: 
     judges,
   };
   const sheet = path.join(dir, 'sheet.png');
-  await drawSynthesisSheet(sheet, shown.map((f, i) => ({ id: f.id, input: f.file, rendered: rendered[i]!.map((r) => r.file) })), groups, `MTLFace face age synthesis: ${path.basename(o.model)} (${settings.noise} noise)`);
+  await drawRowSheet(sheet, shown.map((f, i) => ({ label: f.id, files: [f.file, ...rendered[i]!.map((r) => r.file)] })), `MTLFace face age synthesis: ${path.basename(o.model)} (${settings.noise} noise)`, ['input', ...groups.map((g) => AGE_GROUPS[g]!.label)]);
   await writeSynthesisReport(dir, report);
   return { report, sheet };
 }

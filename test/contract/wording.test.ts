@@ -21,7 +21,7 @@ const FLAG = /--[a-z]/;
 const GENERATED = [`src${path.sep}distribute${path.sep}slurm.ts`];
 
 /** An ecaf command to run, or "rerun": what only the CLI may tell a user to do. */
-const COMMAND = /\becaf (crawl|align|pairs|benchmark|synthesize|report|status|demo|sheet|slurm|export-onnx|validate)\b|\b[Rr]e-?run\b/;
+const COMMAND = /\becaf (crawl|align|pairs|benchmark|synthesize|audit|report|status|demo|sheet|slurm|export-onnx|validate)\b|\b[Rr]e-?run\b/;
 
 /** String literals outside src/cli/ that name a command as content of a file written for a reader, not as wording of the CLI. */
 const CONTENT: { file: string; text: RegExp; why: string }[] = [

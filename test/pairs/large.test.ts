@@ -25,6 +25,7 @@ function twoPhotoIdentities(k: number): PairInputs {
     start: Int32Array.from({ length: k + 1 }, (_, j) => 2 * j),
     records: n,
     aligned: n,
+    excluded: 0,
     summary: emptySummary('data.json'),
   };
   return inp;

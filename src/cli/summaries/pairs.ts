@@ -12,6 +12,7 @@ export function formatPairsSummary(r: PairsResult): string {
   if (r.fewer) lines.push(`fewer than asked: asked ${m.parameters.folds} folds x (${m.parameters.perFold} + ${m.parameters.perFold})`);
   if (r.folds < 2) lines.push(`warning: ${ONE_FOLD_WARNING}`);
   lines.push(`inputs: ${m.inputs.records} records, ${m.inputs.aligned} aligned, ${m.inputs.usableImages} usable images of ${m.inputs.usableIdentities} identities; read in ${r.loadSeconds.toFixed(2)} s, drawn in ${r.drawSeconds.toFixed(2)} s`);
+  if (m.excluded) lines.push(`excluded: ${m.excluded.images} aligned images flagged by ${m.excluded.source} (${Object.entries(m.excluded.flagged).map(([k, n]) => `${n} ${k}`).join(', ')})`);
   return lines.join('\n') + '\n';
 }
 
