@@ -139,10 +139,10 @@ export function auditStage(o: AuditOptions): Stage<AuditInput, AuditTask, ImageO
           ...findings,
         };
         await fs.mkdir(dir, { recursive: true });
-        const fileOf = new Map(given.map((t) => [t.id, t.image.file]));
+        const fileOf = new Map(have.map((i) => [given[i]!.id, given[i]!.image.file]));
         const rows = [
           ...report.duplicates.map((d) => ({ label: `${d.kind}${d.identities.length > 1 ? ' across identities' : ''}: ${d.ids[0]}${d.ids.length > 1 ? ` +${d.ids.length - 1}` : ''}`, files: d.ids.slice(0, 8).flatMap((id) => (fileOf.has(id) ? [fileOf.get(id)!] : [])) })),
-          ...report.outliers.map((f) => ({ label: `${f.id} (${f.identity} -> ${f.suspected})`, files: [fileOf.get(f.id)!] })),
+          ...report.outliers.filter((f) => fileOf.has(f.id)).map((f) => ({ label: `${f.id} (${f.identity} -> ${f.suspected})`, files: [fileOf.get(f.id)!] })),
           ...report.inconsistent.filter((i) => fileOf.has(i.id)).map((i) => ({ label: `${i.id}: ${i.problem}`, files: [fileOf.get(i.id)!] })),
         ];
         const sheet = path.join(dir, 'flagged.png');
