@@ -1,7 +1,8 @@
 """Recognise and load MTLFace checkpoints: any `torch.save` state dict, whatever the file
 extension, bare or wrapped (e.g. under `state_dict`), with `encoder.`, `module.`,
-`module.encoder.` or no prefix. Only the recognition weights (and the age head when present)
-are loaded; the synthesis parts of the released checkpoint are ignored."""
+`module.encoder.` or no prefix. `load_model` loads only the recognition weights (and the age
+head when present) and ignores the synthesis parts of the released checkpoint;
+`load_synthesis` loads those too, refusing a checkpoint that lacks them."""
 import os
 import pickle
 import re
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 import torch
 
 from .models.recognition import DEPTHS, RecognitionModel
+from .models.stylegan2 import PAIRS
+from .models.synthesis import AgeConditions, Decoder, FaceAgeSynthesis
 
 # The key whose shape tells the two published fsm variants apart.
 VARIANT_KEY = 'fsm.channel.0.weight'
@@ -18,6 +21,12 @@ RECOGNITION_PARTS = ('input_layer.', 'block1.', 'block2.', 'block3.', 'block4.',
 AGE_PART = 'age_estimator.'
 KNOWN_PREFIXES = ('', 'encoder.', 'module.', 'module.encoder.')
 TRUST_ENV = 'ECAF_TRUST_CHECKPOINT'
+# Face age synthesis: these under the encoder's prefix, `decoder.` beside it (docs/reference.md 5b).
+SYNTHESIS_PARTS = ('styles.', 'upsample1.', 'upsample2.', 'upsample3.', 'latlayer1.', 'latlayer2.',
+                   'aging1.', 'aging2.', 'aging3.')
+DECODER_PART = 'decoder.'
+# The generator's mapping network: unused, the encoder gives W+ codes directly.
+MAPPING_PART = 'decoder.style.'
 
 
 class CheckpointError(Exception):
@@ -34,13 +43,15 @@ class CheckpointInfo:
     loaded_keys: int
     ignored_keys: int
     wrapper: str = ''
+    synthesis: str = ''
 
     def describe(self):
         prefix = self.prefix or '(none)'
         wrapped = f", under '{self.wrapper}'" if self.wrapper else ''
         age = f', age head ({self.age_keys} tensors) loaded' if self.age_keys else ''
+        synthesis = f', {self.synthesis}' if self.synthesis else ''
         return (f'MTLFace {self.depth}, {self.variant} fsm variant, prefix {prefix}{wrapped}: '
-                f'{self.loaded_keys} recognition tensors loaded{age}, {self.ignored_keys} other tensors ignored')
+                f'{self.loaded_keys} recognition tensors loaded{age}{synthesis}, {self.ignored_keys} other tensors ignored')
 
 
 def read_state_dict(path):
@@ -124,19 +135,9 @@ def detect(path, state):
     return prefix, variant, depth
 
 
-def load_model(path):
-    """The RecognitionModel (eval mode, CPU) of an MTLFace checkpoint, and what was found."""
-    state, wrapper = read_state_dict(path)
-    prefix, variant, depth = detect(path, state)
-    root = prefix[:-len('encoder.')] if prefix.endswith('encoder.') else prefix
-    age_keys = {k[len(root) + len(AGE_PART):]: v for k, v in state.items() if k.startswith(root + AGE_PART)}
-    model = RecognitionModel(depth, variant, age_head=bool(age_keys))
-    wanted = model.state_dict()
-    picked = {}
-    for k, v in state.items():
-        if k.startswith(prefix) and k[len(prefix):].startswith(RECOGNITION_PARTS):
-            picked[k[len(prefix):]] = v
-    picked.update({AGE_PART + k: v for k, v in age_keys.items()})
+def check_match(path, what, prefix, wanted, picked):
+    """CheckpointError naming the tensors of `wanted` (a state dict) that `picked` lacks, has with
+    another shape, or has beyond it; keys are shown with their `prefix` in the file."""
     missing = [k for k in wanted if k not in picked and not k.endswith('num_batches_tracked')]
     unexpected = [k for k in picked if k not in wanted]
     wrong = [f'{prefix}{k} {list(picked[k].shape)} (expected {list(wanted[k].shape)})'
@@ -149,12 +150,78 @@ def load_model(path):
             problems.append(f'wrong shape {len(wrong)}: {"; ".join(wrong[:6])}')
         if unexpected:
             problems.append(f'unexpected {len(unexpected)}: {_examples(prefix + k for k in unexpected)}')
-        raise CheckpointError(
-            f'{path}: looks like MTLFace {depth} ({variant} variant, prefix {prefix or "(none)"}) '
-            f'but does not match it: ' + '; '.join(problems))
+        raise CheckpointError(f'{path}: looks like {what} but does not match it: ' + '; '.join(problems))
+
+
+def root_of(prefix):
+    """Where the parts beside the encoder sit (age_estimator., decoder.): the prefix less `encoder.`."""
+    return prefix[:-len('encoder.')] if prefix.endswith('encoder.') else prefix
+
+
+def recognition_from(path, state, wrapper):
+    """The RecognitionModel (eval mode, CPU) of an MTLFace state dict, and what was found."""
+    prefix, variant, depth = detect(path, state)
+    root = root_of(prefix)
+    age_keys = {k[len(root) + len(AGE_PART):]: v for k, v in state.items() if k.startswith(root + AGE_PART)}
+    model = RecognitionModel(depth, variant, age_head=bool(age_keys))
+    picked = {}
+    for k, v in state.items():
+        if k.startswith(prefix) and k[len(prefix):].startswith(RECOGNITION_PARTS):
+            picked[k[len(prefix):]] = v
+    picked.update({AGE_PART + k: v for k, v in age_keys.items()})
+    check_match(path, f'MTLFace {depth} ({variant} variant, prefix {prefix or "(none)"})', prefix,
+                model.state_dict(), picked)
     model.load_state_dict(picked, strict=False)
     model.eval()
     info = CheckpointInfo(path=path, variant=variant, depth=depth, prefix=prefix, age_keys=len(age_keys),
                           loaded_keys=len(picked) - len(age_keys), ignored_keys=len(state) - len(picked),
                           wrapper=wrapper)
     return model, info
+
+
+def load_model(path):
+    """The RecognitionModel (eval mode, CPU) of an MTLFace checkpoint, and what was found."""
+    return recognition_from(path, *read_state_dict(path))
+
+
+def _width(state, key, dim, default):
+    # a missing or odd tensor keeps the released width, and check_match then names it
+    t = state.get(key)
+    return t.shape[dim] if isinstance(t, torch.Tensor) and t.dim() > dim else default
+
+
+def load_synthesis(path):
+    """The FaceAgeSynthesis model (eval mode, CPU) of a whole MTLFace checkpoint, and what was
+    found; CheckpointError naming the missing key prefixes for a recognition-only one. The style
+    dim and the decoder's widths are read from the tensors' shapes."""
+    state, wrapper = read_state_dict(path)
+    recognition, info = recognition_from(path, state, wrapper)
+    prefix, root = info.prefix, root_of(info.prefix)
+    absent = [prefix + p for p in SYNTHESIS_PARTS if not any(k.startswith(prefix + p) for k in state)]
+    if not any(k.startswith(root + DECODER_PART) for k in state):
+        absent.append(root + DECODER_PART)
+    if absent:
+        raise CheckpointError(
+            f'{path}: holds MTLFace {info.depth} recognition weights but not the face age synthesis: no tensors '
+            f'under {", ".join(absent)}. Synthesis needs the whole released checkpoint (encoder, age_estimator '
+            f'and decoder), not a recognition-only one')
+    dec = root + DECODER_PART
+    style_dim = _width(state, dec + 'latent_avg', 2, 512)
+    channels = [_width(state, dec + 'decoder.input.input', 1, 512)]
+    channels += [_width(state, f'{dec}decoder.convs.{2 * k}.conv.weight', 1, 512) for k in range(PAIRS)]
+    conditions, decoder = AgeConditions(style_dim), Decoder(style_dim, channels)
+    picked_conditions = {k[len(prefix):]: v for k, v in state.items()
+                         if k.startswith(prefix) and k[len(prefix):].startswith(SYNTHESIS_PARTS)}
+    picked_decoder = {k[len(dec):]: v for k, v in state.items()
+                      if k.startswith(dec) and not k[len(dec):].startswith(MAPPING_PART)}
+    what = f'MTLFace face age synthesis (style dim {style_dim}, decoder widths {"/".join(map(str, channels))})'
+    check_match(path, what, prefix, conditions.state_dict(), picked_conditions)
+    check_match(path, what, dec, decoder.state_dict(), picked_decoder)
+    conditions.load_state_dict(picked_conditions)
+    decoder.load_state_dict(picked_decoder)
+    mapping = sum(1 for k in state if k.startswith(dec + MAPPING_PART))
+    loaded = len(picked_conditions) + len(picked_decoder)
+    info.synthesis = (f'face age synthesis ({loaded} tensors, style dim {style_dim}, decoder widths '
+                      f'{"/".join(map(str, channels))}) loaded, mapping network ({mapping} tensors) unused')
+    info.ignored_keys -= loaded
+    return FaceAgeSynthesis(recognition, conditions, decoder).eval(), info

@@ -5,17 +5,10 @@ answers each image's age and age-group logits after its embedding (header `colum
 """
 import argparse
 import json
-import os
-import queue
-import signal
 import sys
-import threading
-import traceback
 
-from .protocol import (EXIT_BAD_INPUT, EXIT_NO_TORCH, REQUEST, RESPONSE, STATUS_ERROR, STATUS_OK, read_exact,
-                       torch_missing, widen_pipe)
-
-IMAGE_FLOATS = 3 * 112 * 112
+from .protocol import EXIT_BAD_INPUT, EXIT_NO_TORCH, IMAGE_FLOATS, REQUEST, RESPONSE, STATUS_OK, read_exact, torch_missing
+from .serve import open_pipes, serve
 
 
 def main(argv=None):
@@ -24,15 +17,7 @@ def main(argv=None):
     parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     parser.add_argument('--fp16', action='store_true')
     args = parser.parse_args(argv)
-    # Ctrl-C reaches the whole process group: ecaf finishes the batches in flight, then closes stdin
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    # The protocol owns the real stdout; anything else printed (libraries, warnings) goes to stderr.
-    proto_out = os.fdopen(os.dup(1), 'wb', buffering=0)
-    os.dup2(2, 1)
-    proto_in = os.fdopen(os.dup(0), 'rb', buffering=0)
-    widen_pipe(proto_in.fileno())
-    widen_pipe(proto_out.fileno())
+    proto_in, proto_out = open_pipes()
 
     try:
         import torch
@@ -60,48 +45,25 @@ def main(argv=None):
     }
     proto_out.write((json.dumps(header) + '\n').encode())
 
-    # A reader thread fills the next batch from the pipe while the model runs (both release the GIL).
-    batches = queue.Queue(maxsize=2)
-    threading.Thread(target=read_batches, args=(proto_in, batches, torch), daemon=True).start()
-    while True:
-        item = batches.get()
-        if item is None:
-            return 0
-        if isinstance(item, str):
-            send_error(proto_out, item)
-            if item.startswith('fatal:'):
-                return 1
-            continue
-        try:
-            out = run(model, item, device, fp16).contiguous()
-            proto_out.write(RESPONSE.pack(STATUS_OK, out.shape[0], out.shape[1]) + out.numpy().tobytes())
-        except Exception:  # noqa: BLE001 - the traceback goes back verbatim, the worker keeps serving
-            send_error(proto_out, traceback.format_exc())
+    def answer(batch):
+        out = run(model, batch, device, fp16).contiguous()
+        return RESPONSE.pack(STATUS_OK, out.shape[0], out.shape[1]) + out.numpy().tobytes()
+
+    return serve(proto_in, proto_out, lambda stream: read_batch(stream, torch), answer)
 
 
-def read_batches(stream, batches, torch):
+def read_batch(stream, torch):
+    """The next frame as a [n, 3, 112, 112] tensor, None at a clean EOF, or what is wrong with it."""
     head = bytearray(REQUEST.size)
-    try:
-        while True:
-            if not read_exact(stream, memoryview(head)):
-                batches.put(None)
-                return
-            n, floats = REQUEST.unpack(head)
-            data = bytearray(n * floats * 4)
-            if not read_exact(stream, memoryview(data)) and n:
-                raise EOFError('pipe closed before the batch data')
-            if floats != IMAGE_FLOATS:
-                batches.put(f'expected 3x112x112 = {IMAGE_FLOATS} floats per image, got {floats}')
-                continue
-            batches.put(torch.frombuffer(data, dtype=torch.float32).view(n, 3, 112, 112) if n
-                        else torch.zeros(0, 3, 112, 112))
-    except Exception:  # noqa: BLE001 - a broken pipe ends the worker with its traceback
-        batches.put('fatal: ' + traceback.format_exc())
-
-
-def send_error(stream, text):
-    data = text.encode('utf-8', 'replace')
-    stream.write(RESPONSE.pack(STATUS_ERROR, len(data), 0) + data)
+    if not read_exact(stream, memoryview(head)):
+        return None
+    n, floats = REQUEST.unpack(head)
+    data = bytearray(n * floats * 4)
+    if not read_exact(stream, memoryview(data)) and n:
+        raise EOFError('pipe closed before the batch data')
+    if floats != IMAGE_FLOATS:
+        return f'expected 3x112x112 = {IMAGE_FLOATS} floats per image, got {floats}'
+    return torch.frombuffer(data, dtype=torch.float32).view(n, 3, 112, 112) if n else torch.zeros(0, 3, 112, 112)
 
 
 if __name__ == '__main__':

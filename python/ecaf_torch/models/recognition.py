@@ -149,10 +149,16 @@ class RecognitionModel(nn.Module):
             nn.Linear(512 * FEATURE_SIDE * FEATURE_SIDE, EMBEDDING_DIM), nn.BatchNorm1d(EMBEDDING_DIM))
         self.age_estimator = AgeEstimator() if age_head else None
 
+    def feature_maps(self, x):
+        """block1..3's maps c1 (64x56x56), c2 (128x28x28), c3 (256x14x14) and the fsm's
+        (x_id, x_age) split of block4's: what face age synthesis (models/synthesis.py) builds on."""
+        c1 = self.block1(self.input_layer(x))
+        c2 = self.block2(c1)
+        c3 = self.block3(c2)
+        return c1, c2, c3, self.fsm(self.block4(c3))
+
     def features(self, x):
-        x = self.input_layer(x)
-        x = self.block4(self.block3(self.block2(self.block1(x))))
-        return self.fsm(x)
+        return self.feature_maps(x)[3]
 
     def forward(self, x):
         x_id, _ = self.features(x)

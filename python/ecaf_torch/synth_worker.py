@@ -1,0 +1,84 @@
+"""Face age synthesis worker: loads a whole MTLFace checkpoint once, then answers framed faces
+(float32, as the embedding worker takes them) with each face rendered at the age groups asked
+for, as uint8 RGB (see protocol.py for the framing, the header and the noise):
+  python3 -m ecaf_torch.synth_worker CHECKPOINT [--device auto|cpu|cuda] [--fp16] [--noise stored|random]
+A recognition-only checkpoint is refused with exit code 2, naming the missing key prefixes.
+"""
+import argparse
+import json
+import struct
+import sys
+
+from .protocol import (EXIT_BAD_INPUT, EXIT_NO_TORCH, IMAGE_FLOATS, IMAGE_SIDE, RESPONSE, STATUS_OK, SYNTH_REQUEST,
+                       read_exact, torch_missing)
+from .serve import open_pipes, serve
+
+NOISE_MODES = ('stored', 'random')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='ecaf_torch.synth_worker')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
+    parser.add_argument('--fp16', action='store_true')
+    parser.add_argument('--noise', default='stored', choices=NOISE_MODES)
+    args = parser.parse_args(argv)
+    proto_in, proto_out = open_pipes()
+
+    try:
+        import torch
+    except ImportError as err:
+        sys.stderr.write(torch_missing(err))
+        return EXIT_NO_TORCH
+    from .checkpoint import CheckpointError, load_synthesis
+    from .models.recognition import AGE_GROUPS
+    from .runtime import DeviceError, device_name, pick_device, prepare, render, setup_threads
+
+    setup_threads()
+    try:
+        device, fp16, note = pick_device(args.device, args.fp16)
+        model, info = load_synthesis(args.checkpoint)
+    except (CheckpointError, DeviceError) as err:
+        sys.stderr.write(f'{err}\n')
+        return EXIT_BAD_INPUT
+    model = prepare(model, device)
+    header = {
+        'size': IMAGE_SIDE, 'groups': AGE_GROUPS, 'noise': args.noise, 'device': device_name(device, fp16),
+        'fp16': fp16, 'note': note, 'variant': info.variant, 'depth': info.depth, 'prefix': info.prefix,
+        'styleDim': model.decoder.latent_avg.shape[-1], 'describe': info.describe(),
+        'torch': torch.__version__, 'threads': torch.get_num_threads(),
+        'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else '',
+    }
+    proto_out.write((json.dumps(header) + '\n').encode())
+
+    def answer(request):
+        batch, seeds, groups = request
+        out = render(model, batch, seeds, groups, device, fp16, args.noise).contiguous()
+        return RESPONSE.pack(STATUS_OK, out.shape[0], len(groups)) + out.numpy().tobytes()
+
+    return serve(proto_in, proto_out, lambda stream: read_request(stream, torch, AGE_GROUPS), answer)
+
+
+def read_request(stream, torch, age_groups):
+    """(faces [n, 3, 112, 112], n seeds, groups ascending), None at a clean EOF, or what is wrong."""
+    head = bytearray(SYNTH_REQUEST.size)
+    if not read_exact(stream, memoryview(head)):
+        return None
+    n, floats, mask = SYNTH_REQUEST.unpack(head)
+    seeds = bytearray(8 * n)
+    data = bytearray(n * floats * 4)
+    # the whole frame is read before judging it, so the next one starts in step
+    if n and not (read_exact(stream, memoryview(seeds)) and read_exact(stream, memoryview(data))):
+        raise EOFError('pipe closed before the batch data')
+    if floats != IMAGE_FLOATS:
+        return f'expected 3x112x112 = {IMAGE_FLOATS} floats per image, got {floats}'
+    if not 0 < mask < 1 << age_groups:
+        return f'group mask {mask:#x}: expected bits 0..{age_groups - 1} (age groups), at least one'
+    groups = [k for k in range(age_groups) if mask >> k & 1]
+    faces = torch.frombuffer(data, dtype=torch.float32).view(n, 3, IMAGE_SIDE, IMAGE_SIDE) if n \
+        else torch.zeros(0, 3, IMAGE_SIDE, IMAGE_SIDE)
+    return faces, list(struct.unpack(f'<{n}Q', seeds)), groups
+
+
+if __name__ == '__main__':
+    sys.exit(main())
