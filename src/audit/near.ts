@@ -26,6 +26,8 @@ export interface NearInput {
   cosine?: number;
 }
 
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export function nearDuplicates(s: NearInput): DuplicateFinding[] {
   const n = s.ids.length;
   const bits = s.hashBits ?? NEAR_HASH_BITS;
@@ -62,10 +64,10 @@ export function nearDuplicates(s: NearInput): DuplicateFinding[] {
   }
   return [...groups.values()]
     .map((g) => {
-      const members = [...g.members].sort((a, b) => s.ids[a]!.localeCompare(s.ids[b]!));
+      const members = [...g.members].sort((a, b) => byCodeUnit(s.ids[a]!, s.ids[b]!));
       // identical hashes and embeddings are surest; each bit and each 0.01 of cosine lost costs some
       const confidence = Math.max(0, Math.min(1, 1 - g.bits / (2 * (bits + 1)) - (1 - g.cos)));
       return { ids: members.map((m) => s.ids[m]!), kind: 'near' as const, similarity: g.cos, identities: [...new Set(members.map((m) => s.identity[m]!))].sort(), hashDistance: g.bits, confidence };
     })
-    .sort((a, b) => b.confidence - a.confidence || a.ids[0]!.localeCompare(b.ids[0]!));
+    .sort((a, b) => b.confidence - a.confidence || byCodeUnit(a.ids[0]!, b.ids[0]!));
 }

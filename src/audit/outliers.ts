@@ -62,6 +62,8 @@ export function identityOutliers(s: OutlierInput): OutlierFinding[] {
       let suspected: string | null = null;
       let best = Number.NEGATIVE_INFINITY;
       for (const [q, v] of theirs) {
+        // one close image of another identity is its own outlier (or a duplicate), not evidence against this one
+        if (v.length < OUTLIER_MIN_OTHERS) continue;
         const sim = meanTop(v);
         if (sim > best) [best, suspected] = [sim, q];
       }
