@@ -9,7 +9,7 @@ import type { Neighbours } from './neighbours.js';
 import { hashDistance } from './phash.js';
 
 /** Of 64 bits (docs/audit.md: planted re-encodes, scales and crops of real photos). */
-export const NEAR_HASH_BITS = 12;
+export const NEAR_HASH_BITS = 10;
 export const NEAR_COSINE = 0.8;
 
 export interface NearInput {
