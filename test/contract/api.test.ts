@@ -19,13 +19,17 @@ const VALUES = [
   'readPairFile',
   'rocAuc',
   'rocCurve',
+  'runAudit',
   'runBenchmark',
   'runStage',
+  'runSynthesis',
   'tarAtFars',
 ];
 const TYPES = [
   'AlignOptions',
   'AlignSummary',
+  'AuditOptions',
+  'AuditRun',
   'BenchmarkOptions',
   'BenchmarkRun',
   'CrawlLine',
@@ -38,6 +42,8 @@ const TYPES = [
   'PairsResult',
   'ScoredPairs',
   'StageResult',
+  'SynthesisOptions',
+  'SynthesisRun',
 ];
 
 describe('the public API (src/index.ts)', () => {
