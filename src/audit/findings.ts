@@ -62,7 +62,7 @@ export interface AuditFindings {
   pairFiles: PairFileEffect[];
 }
 
-/** Every id a finding puts in doubt, with why (the first reason wins): what `pairs --exclude audit` leaves out. */
+/** Every id a finding puts in doubt, with why (the first reason wins): what pairs leaves out when told to exclude an audit. */
 export function flaggedIds(f: Pick<AuditFindings, 'duplicates' | 'outliers' | 'inconsistent'>): Map<string, string> {
   const out = new Map<string, string>();
   const add = (id: string, why: string) => out.has(id) || out.set(id, why);

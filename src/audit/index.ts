@@ -146,7 +146,7 @@ export function auditStage(o: AuditOptions): Stage<AuditInput, AuditTask, ImageO
           ...report.inconsistent.filter((i) => fileOf.has(i.id)).map((i) => ({ label: `${i.id}: ${i.problem}`, files: [fileOf.get(i.id)!] })),
         ];
         const sheet = path.join(dir, 'flagged.png');
-        if (rows.length) await drawRowSheet(sheet, rows, `ecaf audit of ${layout.root} with ${modelStem(o.model)}: ${rows.length} flagged groups`);
+        if (rows.length) await drawRowSheet(sheet, rows, `Audit of ${layout.root} with ${modelStem(o.model)}: ${rows.length} flagged groups`);
         await writeAuditReport(dir, report);
         written = { report, ...(rows.length ? { sheet } : {}) };
       } finally {
