@@ -10,12 +10,14 @@ import { Progress } from '../util/progress.js';
 import type { LandmarksLine } from './line.js';
 import { readOverrides } from './override.js';
 import { unusedOverrides, type AlignInput, type CrawlState } from './plan.js';
+import { ffhqSizesFound } from './ffhq-size.js';
 import { alignSettings, alignStage, type AlignOptions } from './stage.js';
 import type { AlignSummary } from './summary.js';
 
 export * from './similarity.js';
 export * from './template.js';
 export * from './ffhq.js';
+export { FFHQ_RELEASE_SIZE, FFHQ_NVLABS_SIZE, chooseFfhqSize, ffhqSizesFound, type FfhqSizeChoice, type FfhqSizeSource } from './ffhq-size.js';
 export { ffhqPad, gaussianBlur, gaussianBlurExact, median } from './ffhq-pad.js';
 export { alignFfhq, ffhqSource, quadInverse } from './ffhq-image.js';
 export { warpAffine, cropRgb, transformResize, lanczosTaps, type ResizeTaps } from './warp.js';
@@ -67,7 +69,12 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const layout = datasetLayout(options.root);
   const loaded = await loadDataJson(layout.dataJson, { skipInvalid: options.skipInvalid });
   const input = await readAlignInput(options.root, loaded.records);
-  const stage = alignStage(options, { readSeconds: (performance.now() - started) / 1000, invalidRecords: loaded.summary.invalidCount, unusedOverrides: unusedOverrides(input) });
+  const stage = alignStage(options, {
+    readSeconds: (performance.now() - started) / 1000,
+    invalidRecords: loaded.summary.invalidCount,
+    unusedOverrides: unusedOverrides(input),
+    ffhqSizes: ffhqSizesFound(input.previous.values()),
+  });
   const shard = options.shard;
   const live = { ok: 0, no_face: 0, failed: 0, earlier: 0 };
   const progress =

@@ -10,6 +10,7 @@ import { checkInt, checkNumber, InputError } from '../util/errors.js';
 import { JsonlAppender } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { emptyTimings, type AlignImageResult, type AlignImageTask } from './align-image.js';
+import { chooseFfhqSize, type FfhqSizeChoice } from './ffhq-size.js';
 import { DETECTORS, MTCNN_SETTINGS, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
 import type { LandmarksLine } from './line.js';
 import { planAlign, type AlignInput, type AlignPolicy, type AlignTask } from './plan.js';
@@ -19,7 +20,7 @@ import { addAlignOutcome, ALIGN_OUTCOMES, emptyAlignFacts, summarizeAlign, type 
 
 export interface AlignOptions {
   root: string;
-  /** FFHQ output side (default 1024). */
+  /** FFHQ output side (default: the size of the faces the root already holds, else 512 as ECAF released it; ffhq-size.ts). */
   ffhqSize?: number;
   /** 5-point output side (default 112). */
   mtcnnSize?: number;
@@ -51,6 +52,8 @@ export interface AlignOptions {
 /** The options with their defaults, within their limits (checked once, here). */
 interface AlignSettings {
   ffhqSize: number;
+  /** Where ffhqSize came from, and the sizes the root held. */
+  ffhq: FfhqSizeChoice;
   mtcnnSize: number;
   workers: number;
   ffhqFast: boolean;
@@ -58,10 +61,16 @@ interface AlignSettings {
   detection: MtcnnSettings;
 }
 
-/** The options' values with their defaults; InputError naming the option (`workers`, `mtcnn.minFace`) when one is out of its limits. */
-export function alignSettings(options: AlignOptions): AlignSettings {
+/**
+ * The options' values with their defaults (`ffhqSizes`: the root's ok lines by FFHQ size, which
+ * decide the FFHQ size when none is asked for); InputError naming the option (`workers`,
+ * `mtcnn.minFace`) when one is out of its limits.
+ */
+export function alignSettings(options: AlignOptions, ffhqSizes: Record<string, number> = {}): AlignSettings {
+  const ffhq = chooseFfhqSize(options.ffhqSize, ffhqSizes);
   const s: AlignSettings = {
-    ffhqSize: options.ffhqSize ?? 1024,
+    ffhqSize: ffhq.size,
+    ffhq,
     mtcnnSize: options.mtcnnSize ?? 112,
     workers: options.workers ?? os.availableParallelism(),
     ffhqFast: options.ffhqFast ?? false,
@@ -85,6 +94,8 @@ export interface AlignReadFacts {
   readSeconds: number;
   invalidRecords: number;
   unusedOverrides: string[];
+  /** The root's ok lines by FFHQ size (ffhqSizesFound): the FFHQ size when none is asked for. */
+  ffhqSizes?: Record<string, number>;
 }
 
 /**
@@ -96,7 +107,7 @@ export function alignStage(
   options: AlignOptions,
   read: AlignReadFacts = { readSeconds: 0, invalidRecords: 0, unusedOverrides: [] },
 ): Stage<AlignInput, AlignTask, AlignOutcomeCode, AlignOutcome, AlignSummary> {
-  const settings = alignSettings(options);
+  const settings = alignSettings(options, read.ffhqSizes);
   const layout = datasetLayout(options.root);
   const policy: AlignPolicy = {
     rawDir: layout.raw,
@@ -118,6 +129,7 @@ export function alignStage(
     landmarksFile: logFileFor(layout, 'landmarks', options.shard),
     workers: 0,
     startupSeconds: 0,
+    ffhq: settings.ffhq,
   };
   return {
     name: 'align',
