@@ -10,7 +10,6 @@ import { Progress } from '../util/progress.js';
 import type { LandmarksLine } from './line.js';
 import { readOverrides } from './override.js';
 import { unusedOverrides, type AlignInput, type CrawlState } from './plan.js';
-import { ffhqSizesFound } from './ffhq-size.js';
 import { alignSettings, alignStage, type AlignOptions } from './stage.js';
 import type { AlignSummary } from './summary.js';
 
@@ -73,7 +72,6 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
     readSeconds: (performance.now() - started) / 1000,
     invalidRecords: loaded.summary.invalidCount,
     unusedOverrides: unusedOverrides(input),
-    ffhqSizes: ffhqSizesFound(input.previous.values()),
   });
   const shard = options.shard;
   const live = { ok: 0, no_face: 0, failed: 0, earlier: 0 };

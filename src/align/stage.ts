@@ -10,7 +10,7 @@ import { checkInt, checkNumber, InputError } from '../util/errors.js';
 import { JsonlAppender } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { emptyTimings, type AlignImageResult, type AlignImageTask } from './align-image.js';
-import { chooseFfhqSize, type FfhqSizeChoice } from './ffhq-size.js';
+import { chooseFfhqSize, ffhqSizesFound, type FfhqSizeChoice } from './ffhq-size.js';
 import { DETECTORS, MTCNN_SETTINGS, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
 import type { LandmarksLine } from './line.js';
 import { planAlign, type AlignInput, type AlignPolicy, type AlignTask } from './plan.js';
@@ -63,8 +63,8 @@ interface AlignSettings {
 
 /**
  * The options' values with their defaults (`ffhqSizes`: the root's ok lines by FFHQ size, which
- * decide the FFHQ size when none is asked for); InputError naming the option (`workers`,
- * `mtcnn.minFace`) when one is out of its limits.
+ * decide the FFHQ size when none is asked for: the stage's plan passes them again); InputError
+ * naming the option (`workers`, `mtcnn.minFace`) when one is out of its limits.
  */
 export function alignSettings(options: AlignOptions, ffhqSizes: Record<string, number> = {}): AlignSettings {
   const ffhq = chooseFfhqSize(options.ffhqSize, ffhqSizes);
@@ -94,8 +94,6 @@ export interface AlignReadFacts {
   readSeconds: number;
   invalidRecords: number;
   unusedOverrides: string[];
-  /** The root's ok lines by FFHQ size (ffhqSizesFound): the FFHQ size when none is asked for. */
-  ffhqSizes?: Record<string, number>;
 }
 
 /**
@@ -107,7 +105,7 @@ export function alignStage(
   options: AlignOptions,
   read: AlignReadFacts = { readSeconds: 0, invalidRecords: 0, unusedOverrides: [] },
 ): Stage<AlignInput, AlignTask, AlignOutcomeCode, AlignOutcome, AlignSummary> {
-  const settings = alignSettings(options, read.ffhqSizes);
+  const settings = alignSettings(options);
   const layout = datasetLayout(options.root);
   const policy: AlignPolicy = {
     rawDir: layout.raw,
@@ -134,7 +132,13 @@ export function alignStage(
   return {
     name: 'align',
     codes: ALIGN_OUTCOMES,
-    plan: (input) => planAlign(input, policy),
+    plan(input) {
+      // without a size asked for, the root's own faces decide it (ffhq-size.ts): known only now
+      const ffhq = chooseFfhqSize(options.ffhqSize, ffhqSizesFound(input.previous.values()));
+      settings.ffhq = setup.ffhq = ffhq;
+      settings.ffhqSize = policy.ffhqSize = ffhq.size;
+      return planAlign(input, policy);
+    },
     async run(tasks, context) {
       facts = emptyAlignFacts();
       const started = performance.now();
