@@ -1,5 +1,7 @@
 import { packRgb, resizeRegionJs, resizeRegionPil, resizeToInput, type Region } from '../../src/align/mtcnn/resample.js';
 import { simdAvailable, useSimd } from '../../src/align/simd/kernels.js';
+import type { Affine } from '../../src/align/similarity.js';
+import { transformResize } from '../../src/align/warp.js';
 import type { RgbImage } from '../../src/util/faceapi.js';
 
 /** Seeded random RGB: every tap and byte value matters (the JS kernels are the reference, pinned to PIL by mtcnn.test.ts). */
@@ -38,6 +40,25 @@ describe('SIMD kernels (WebAssembly) against the JavaScript ones', () => {
       useSimd(was);
       if (Buffer.compare(Buffer.from(js), Buffer.from(simd)) !== 0) bad.push(`bytes ${img.width}x${img.height} ${JSON.stringify(region)} -> ${w}x${h}`);
       if (Buffer.compare(Buffer.from(inJs.buffer), Buffer.from(inSimd.buffer)) !== 0) bad.push(`input ${img.width}x${img.height} ${JSON.stringify(region)} -> ${w}x${h}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("FFHQ's fused transform + Lanczos shrink: the same bytes at 1 to 4 samples, odd sizes, squares passing the edges", () => {
+    const r = rand(11);
+    const bad: string[] = [];
+    for (let c = 0; c < 24; c++) {
+      const img = noise(20 + r(70), 20 + r(70), 100 + c);
+      const size = 3 + r(30), samples = 1 + (c % 4), transformSize = 4 * size;
+      // the square at a random angle and scale, sometimes well past the photo's edges
+      const angle = r(628) / 100, scale = (0.3 + r(300) / 100) * (img.width / transformSize);
+      const cos = Math.cos(angle) * scale, sin = Math.sin(angle) * scale;
+      const inverse: Affine = [cos, -sin, r(img.width) - img.width / 4, sin, cos, r(img.height) - img.height / 4];
+      const simd = transformResize(img, inverse, size, transformSize, samples).data;
+      const was = useSimd(false);
+      const js = transformResize(img, inverse, size, transformSize, samples).data;
+      useSimd(was);
+      if (Buffer.compare(js, simd) !== 0) bad.push(`${img.width}x${img.height} -> ${size} at ${samples} samples, ${inverse.map((v) => v.toFixed(3)).join(' ')}`);
     }
     expect(bad).toEqual([]);
   });
