@@ -18,32 +18,73 @@ const HALF: i32 = 1 << (PRECISION_BITS - 1);
   return i32x4.extract_lane(i8x16.narrow_i16x8_u(n, n), 0);
 }
 
+/** Bytes of one channel plane of an image of w x h in the quad layout (toQuads). */
+@inline function quadPlane(w: i32, h: i32): usize {
+  return <usize>((h + 3) >> 2) * <usize>w << 4;
+}
+
 /**
- * The horizontal pass of `src` (packed, srcW x srcH) over rows ry..ry+rh of the region whose first
- * column is rx, into `out` (packed, outW x rh); taps outside the image are skipped, rows outside it
- * come out black. start/count/weights: PIL's coefficients, `size` weights per output pixel.
+ * `src` (packed, w x h) into three channel planes of i32 at `q` in which the 4 rows of a group
+ * (0-3, 4-7, ...) sit side by side per column: the horizontal pass then filters 4 rows of a
+ * channel per i32x4. Rows past the last are zeros.
+ */
+export function toQuads(src: usize, w: i32, h: i32, q: usize): void {
+  const plane = quadPlane(w, h);
+  memory.fill(q, 0, plane * 3);
+  for (let y = 0; y < h; y++) {
+    const row = src + (<usize>(y * w) << 2);
+    let o = q + (<usize>(y >> 2) * <usize>w << 4) + (<usize>(y & 3) << 2);
+    for (let x = 0; x < w; x++, o += 16) {
+      const v = load<i32>(row + (<usize>x << 2));
+      store<i32>(o, v & 255);
+      store<i32>(o + plane, (v >> 8) & 255);
+      store<i32>(o + 2 * plane, v >> 16);
+    }
+  }
+}
+
+/**
+ * The horizontal pass of an image in the quad layout (`q`, w x h: toQuads) over rows ry..ry+rh of
+ * the region whose first column is rx, into `out` (packed, outW x rh), 4 rows per step; taps
+ * outside the image are skipped, rows outside it come out black. start/count/weights: PIL's
+ * coefficients, `size` weights per output pixel.
  */
 export function horizontal(
-  src: usize, srcW: i32, srcH: i32, rx: i32, ry: i32, rh: i32,
+  q: usize, w: i32, h: i32, rx: i32, ry: i32, rh: i32,
   outW: i32, start: usize, count: usize, weights: usize, size: i32, out: usize,
 ): void {
   memory.fill(out, 0, <usize>(outW * rh) << 2);
-  const y0 = ry < 0 ? -ry : 0;
-  const y1 = rh < srcH - ry ? rh : srcH - ry;
-  for (let y = y0; y < y1; y++) {
-    const row = src + (<usize>((ry + y) * srcW) << 2);
-    const o = out + (<usize>(y * outW) << 2);
+  const plane = quadPlane(w, h);
+  const y0 = ry > 0 ? ry : 0, y1 = ry + rh < h ? ry + rh : h;
+  const top = i32x4.splat(255);
+  for (let g = y0 >> 2; g << 2 < y1; g++) {
+    const rowR = q + (<usize>g * <usize>w << 4), rowG = rowR + plane, rowB = rowG + plane;
+    const ya = g << 2;
     for (let xx = 0; xx < outW; xx++) {
       const c0 = rx + load<i32>(start + (<usize>xx << 2));
       const n = load<i32>(count + (<usize>xx << 2));
       const lo = c0 < 0 ? -c0 : 0;
-      let hi = srcW - c0;
+      let hi = w - c0;
       if (n < hi) hi = n;
-      let acc = i32x4.splat(HALF);
-      let w = weights + (<usize>(xx * size + lo) << 2);
-      let p = row + (<usize>(c0 + lo) << 2);
-      for (let k = lo; k < hi; k++, w += 4, p += 4) acc = i32x4.add(acc, i32x4.mul(pixel(p), i32x4.splat(load<i32>(w))));
-      store<i32>(o + (<usize>xx << 2), packed(acc));
+      let r = i32x4.splat(HALF), gr = r, b = r;
+      let wp = weights + (<usize>(xx * size + lo) << 2);
+      let p = <usize>(c0 + lo) << 4;
+      for (let k = lo; k < hi; k++, wp += 4, p += 16) {
+        const wt = i32x4.splat(load<i32>(wp));
+        r = i32x4.add(r, i32x4.mul(v128.load(rowR + p), wt));
+        gr = i32x4.add(gr, i32x4.mul(v128.load(rowG + p), wt));
+        b = i32x4.add(b, i32x4.mul(v128.load(rowB + p), wt));
+      }
+      // PIL's clip8 of each channel (the sums are never negative), packed r | g << 8 | b << 16, a row per lane
+      const pk = v128.or(
+        v128.or(i32x4.min_s(i32x4.shr_s(r, PRECISION_BITS), top), i32x4.shl(i32x4.min_s(i32x4.shr_s(gr, PRECISION_BITS), top), 8)),
+        i32x4.shl(i32x4.min_s(i32x4.shr_s(b, PRECISION_BITS), top), 16),
+      );
+      const o = out + (<usize>xx << 2);
+      if (ya >= y0 && ya < y1) store<i32>(o + (<usize>((ya - ry) * outW) << 2), i32x4.extract_lane(pk, 0));
+      if (ya + 1 >= y0 && ya + 1 < y1) store<i32>(o + (<usize>((ya + 1 - ry) * outW) << 2), i32x4.extract_lane(pk, 1));
+      if (ya + 2 >= y0 && ya + 2 < y1) store<i32>(o + (<usize>((ya + 2 - ry) * outW) << 2), i32x4.extract_lane(pk, 2));
+      if (ya + 3 >= y0 && ya + 3 < y1) store<i32>(o + (<usize>((ya + 3 - ry) * outW) << 2), i32x4.extract_lane(pk, 3));
     }
   }
 }

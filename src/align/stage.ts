@@ -11,7 +11,7 @@ import { JsonlAppender } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { emptyTimings, type AlignImageResult, type AlignImageTask } from './align-image.js';
 import { chooseFfhqSize, ffhqSizesFound, type FfhqSizeChoice } from './ffhq-size.js';
-import { DETECTORS, MTCNN_SETTINGS, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
+import { DETECTORS, MTCNN_SETTINGS, type AlignKernels, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
 import type { LandmarksLine } from './line.js';
 import { planAlign, type AlignInput, type AlignPolicy, type AlignTask } from './plan.js';
 import { WorkerPool, WorkerTaskError } from './pool.js';
@@ -47,6 +47,8 @@ export interface AlignOptions {
   progress?: boolean;
   /** Align only this shard's ids, logging to its own file (docs/cluster.md). */
   shard?: Shard;
+  /** The workers' pixel kernels: 'simd' (default; JavaScript where WebAssembly SIMD does not load) or 'js', the reference (bench/align.ts compares them). */
+  kernels?: AlignKernels;
 }
 
 /** The options with their defaults, within their limits (checked once, here). */
@@ -244,7 +246,7 @@ async function runAlign(r: AlignRun, tasks: Iterable<AlignTask> | AsyncIterable<
     const poolSize = Math.min(settings.workers, jobs.length);
     setup.workers = poolSize;
     if (poolSize > 0 && !signal?.aborted) {
-      const workerSetup: WorkerSetup = { detector: settings.detector, ...(options.mtcnnModelDir && { mtcnnModelDir: options.mtcnnModelDir }), threads: poolSize === 1 ? Math.max(1, os.availableParallelism()) : 1 };
+      const workerSetup: WorkerSetup = { detector: settings.detector, ...(options.mtcnnModelDir && { mtcnnModelDir: options.mtcnnModelDir }), threads: poolSize === 1 ? Math.max(1, os.availableParallelism()) : 1, ...(options.kernels && { kernels: options.kernels }) };
       pool = new WorkerPool<AlignImageTask, AlignImageResult>(distFile('align/worker.js'), poolSize, workerSetup);
       await pool.ready();
     }

@@ -30,7 +30,7 @@ export interface TransformSetup {
 /** transformResize's pass on the SIMD kernels (wasm/ffhq-transform.ts): the same f64 arithmetic in the same order, the same bytes. */
 export function transformResizeSimd(kern: Kernels, s: TransformSetup): Buffer {
   const { exports: k, scratch } = kern;
-  scratch.reset();
+  scratch.reset(true);
   const f = s.filter;
   const n3 = s.size * s.samples * 3, out3 = s.size * 3, taps = f?.taps ?? 1;
   const src = scratch.alloc(s.px.length * 4);

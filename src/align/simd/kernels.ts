@@ -19,7 +19,8 @@ export const KERNELS_FILE = distFile('wasm/kernels.wasm');
 export interface KernelExports {
   memory: WasmMemory;
   heapBase(): number;
-  horizontal(src: number, srcW: number, srcH: number, rx: number, ry: number, rh: number, outW: number, start: number, count: number, weights: number, size: number, out: number): void;
+  toQuads(src: number, w: number, h: number, q: number): void;
+  horizontal(q: number, srcW: number, srcH: number, rx: number, ry: number, rh: number, outW: number, start: number, count: number, weights: number, size: number, out: number): void;
   vertical(src: number, width: number, outH: number, start: number, count: number, weights: number, size: number, out: number): void;
   normalize(rgb: number, n: number, out: number): void;
   transformResize(
@@ -31,16 +32,43 @@ export interface KernelExports {
 
 /**
  * The module's memory as one scratch stack per call: `alloc` every buffer first, then `views`
- * (growing the memory detaches earlier views, so none is made before the last alloc).
+ * (growing the memory detaches earlier views, so none is made before the last alloc). Below the
+ * stack, one pinned image: MTCNN's pyramid and crops all read the same photo, copied in once.
  */
 export class Scratch {
   private top: number;
+  private base: number;
+  private pinned?: { px: Int32Array; at: number };
   constructor(readonly k: KernelExports) {
-    this.top = k.heapBase();
+    this.top = this.base = k.heapBase();
   }
-  reset(): this {
-    this.top = this.k.heapBase();
+  /** An empty stack above the pinned image (`unpin`: drop it too). */
+  reset(unpin = false): this {
+    if (unpin) {
+      this.pinned = undefined;
+      this.base = this.k.heapBase();
+    }
+    this.top = this.base;
     return this;
+  }
+  /**
+   * The offset of the packed image `px` (width w) in the quad layout (wasm/pil-resize.ts toQuads),
+   * made unless it is the image pinned already (same array); resets the stack.
+   */
+  pin(px: Int32Array, w: number): number {
+    if (this.pinned?.px !== px) {
+      this.reset(true);
+      const h = px.length / w;
+      const at = this.alloc(Math.ceil(h / 4) * w * 16 * 3);
+      this.base = this.top;
+      // the packed copy lives on the stack above, only while it is converted
+      const packed = this.alloc(px.length * 4);
+      new Int32Array(this.ready(), packed, px.length).set(px);
+      this.k.toQuads(packed, w, h, at);
+      this.pinned = { px, at };
+    }
+    this.reset();
+    return this.pinned.at;
   }
   /** `bytes` more (16-byte aligned, 16 bytes of slack for the kernels' whole-vector stores); the offset. */
   alloc(bytes: number): number {

@@ -25,19 +25,15 @@ export interface NetInput {
 }
 
 /**
- * resample.ts's resizeRegionPil on the SIMD kernels (wasm/pil-resize.ts): the part of the region
- * inside the image is copied into the module's memory, then the two passes (`h`, `v`: PIL's
- * coefficient tables, or identityTaps for an axis that keeps its size), then the bytes come back
- * (or go straight to the nets' input).
+ * resample.ts's resizeRegionPil on the SIMD kernels (wasm/pil-resize.ts): the image is pinned in
+ * the module's memory (copied once for all the calls on it: packed images are never changed), then
+ * the two passes (`h`, `v`: PIL's coefficient tables, or identityTaps for an axis that keeps its
+ * size), then the bytes come back (or go straight to the nets' input).
  */
 export function resizeRegionSimd(kern: Kernels, img: PackedRgb, r: Region, width: number, height: number, h: Taps, v: Taps, into?: NetInput): Uint8ClampedArray | undefined {
   const { exports: k, scratch } = kern;
-  scratch.reset();
-  const cx0 = r.x > 0 ? r.x : 0, cy0 = r.y > 0 ? r.y : 0;
-  const cx1 = r.x + r.width < img.width ? r.x + r.width : img.width, cy1 = r.y + r.height < img.height ? r.y + r.height : img.height;
-  const cw = cx1 > cx0 ? cx1 - cx0 : 0, ch = cy1 > cy0 && cw > 0 ? cy1 - cy0 : 0;
+  const src = scratch.pin(img.px, img.width);
   const n = width * height;
-  const src = scratch.alloc(cw * ch * 4);
   const hs = scratch.alloc(h.start.length * 4), hc = scratch.alloc(h.count.length * 4), hw = scratch.alloc(h.weights.length * 4);
   const vs = scratch.alloc(v.start.length * 4), vc = scratch.alloc(v.count.length * 4), vw = scratch.alloc(v.weights.length * 4);
   const mid = scratch.alloc(width * r.height * 4);
@@ -45,14 +41,13 @@ export function resizeRegionSimd(kern: Kernels, img: PackedRgb, r: Region, width
   const planes = into ? scratch.alloc(n * 12) : 0;
   const buf = scratch.ready();
   const i32 = new Int32Array(buf);
-  for (let y = 0, at = src >> 2; y < ch; y++, at += cw) i32.set(img.px.subarray((cy0 + y) * img.width + cx0, (cy0 + y) * img.width + cx1), at);
   i32.set(h.start, hs >> 2);
   i32.set(h.count, hc >> 2);
   i32.set(h.weights, hw >> 2);
   i32.set(v.start, vs >> 2);
   i32.set(v.count, vc >> 2);
   i32.set(v.weights, vw >> 2);
-  k.horizontal(src, cw, ch, r.x - cx0, r.y - cy0, r.height, width, hs, hc, hw, h.size, mid);
+  k.horizontal(src, img.width, img.height, r.x, r.y, r.height, width, hs, hc, hw, h.size, mid);
   k.vertical(mid, width, height, vs, vc, vw, v.size, rgb);
   if (into) {
     k.normalize(rgb, n, planes);
