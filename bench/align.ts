@@ -1,19 +1,25 @@
 /**
- * npm run bench:align: photos/s and faces/s of `ecaf align` with 1 and 2 workers on face-api's
- * 1920-px demo photos (repeated) and on ../shared/data/people/ (ECAF_SHARED_DATA or that default),
- * the process's peak RSS per worker, and the share of worker time per step.
- * On the demo photos it also times 2 workers with --ffhq-fast (no 4x step), and with --detector ssd.
- * Then detection alone on one thread (`FaceDetector.detect`): faces found and ms per photo, wall and
- * CPU, of SSD and of MTCNN at several detection sizes / minimum faces, on the demo photos,
- * shared/data/people and shared/data/deepface. The load average is printed: the machine may be shared.
- * Options: --repeat N (3: copies of the 6 demo photos) --workers 1,2 --ffhq-size N (1024)
- *          --only align|detect --detect 'ssd,mtcnn:1024:20,...' (detector:detect-size:min-face)
+ * npm run bench:align: photos/s and faces/s of `ecaf align` with 2 workers on face-api's 1920-px
+ * demo photos (repeated) and on ../shared/data/people/ (ECAF_SHARED_DATA or that default), the
+ * process's peak RSS per worker, and the share of worker time per step, for each configuration in
+ * one run: "before" (the JavaScript kernels, FFHQ 1024: what align did before issue 21) and "after"
+ * (the SIMD kernels at the default FFHQ 512, at 1024, and with --ffhq-fast), so the step table
+ * compares them on the same machine at the same time. --ssd adds face-api's SSD.
+ * Then detection alone on one thread: faces found and ms per photo, wall and CPU, of MTCNN at
+ * several detection sizes / minimum faces (and SSD), and MTCNN's CPU per photo split into
+ * onnxruntime's nets and the rest, JavaScript against SIMD kernels, and FFHQ's step (bench/align-detail.ts: also P-Net
+ * per level against one packed tensor, R-Net/O-Net batch sizes, intra-op threads).
+ * The load average is printed: the machine may be shared.
+ * Options: --repeat N (3: copies of the 6 demo photos) --workers 2 (or 1,2) --ssd
+ *          --only align|detect|ort --detect 'mtcnn:1024:20,...' (detector:detect-size:min-face)
  */
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { align, type AlignSummary } from '../dist/align/index.js';
-import { FaceDetector, MTCNN_SETTINGS } from '../dist/align/detect.js';
+import { FaceDetector, MTCNN_SETTINGS, type AlignKernels } from '../dist/align/detect.js';
+import { useSimd } from '../dist/align/simd/kernels.js';
+import { detailBench } from './align-detail.js';
 import { decodeRgb, FACE_API_DEMO_DIR } from '../dist/util/faceapi.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -23,11 +29,11 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1]! : fallback;
 }
 const REPEAT = Number(arg('repeat', '3'));
-const WORKERS = arg('workers', '1,2').split(',').map(Number);
-const FFHQ_SIZE = Number(arg('ffhq-size', '1024'));
+const WORKERS = arg('workers', '2').split(',').map(Number);
+const SSD = process.argv.includes('--ssd');
 const SHARED = process.env.ECAF_SHARED_DATA ?? path.join(ROOT, '..', 'shared', 'data');
 const ONLY = arg('only', '');
-const DETECT = arg('detect', 'ssd,mtcnn:640:20,mtcnn:800:20,mtcnn:1024:20,mtcnn:1024:12,mtcnn:1280:20').split(',');
+const DETECT = arg('detect', `${SSD ? 'ssd,' : ''}mtcnn:640:20,mtcnn:1024:20,mtcnn:1280:20`).split(',');
 const load = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');
 
 interface PhotoSet {
@@ -67,24 +73,44 @@ async function makeRoot(files: string[]): Promise<string> {
   return root;
 }
 
-interface Row {
-  set: string;
-  workers: number;
+/** One row of the align table: which kernels, FFHQ size and step, detector and pool size. */
+interface Config {
+  kernels: AlignKernels;
+  ffhqSize: number;
   fast: boolean;
   detector: 'mtcnn' | 'ssd';
+  workers: number;
+}
+
+interface Row extends Config {
+  set: string;
   summary: AlignSummary;
   peakRssMb: number;
   baseRssMb: number;
+  /** Process CPU seconds (every thread) from the workers' start-up to the end: the cost of the photos, whatever else the machine runs. */
+  cpuSeconds: number;
 }
 
-async function measure(set: PhotoSet, workers: number, fast: boolean, detector: 'mtcnn' | 'ssd'): Promise<Row> {
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+async function measure(set: PhotoSet, c: Config): Promise<Row> {
   const root = await makeRoot(set.files);
   const baseRss = process.memoryUsage().rss;
   let peak = baseRss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  // CPU sampled with the RSS: the sample at the end of start-up (known afterwards) starts the photos' CPU
+  const started = performance.now();
+  const cpu: { at: number; cpu: number }[] = [{ at: 0, cpu: cpuSeconds() }];
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+    cpu.push({ at: (performance.now() - started) / 1000, cpu: cpuSeconds() });
+  }, 50);
   try {
-    const summary = await align({ root, workers, ffhqSize: FFHQ_SIZE, ffhqFast: fast, progress: false, detector });
-    return { set: set.name, workers, fast, detector, summary, peakRssMb: peak / 2 ** 20, baseRssMb: baseRss / 2 ** 20 };
+    const summary = await align({ root, workers: c.workers, ffhqSize: c.ffhqSize, ffhqFast: c.fast, progress: false, detector: c.detector, kernels: c.kernels });
+    const ready = cpu.find((s) => s.at >= summary.startupSeconds) ?? cpu[cpu.length - 1]!;
+    return { ...c, set: set.name, summary, peakRssMb: peak / 2 ** 20, baseRssMb: baseRss / 2 ** 20, cpuSeconds: cpuSeconds() - ready.cpu };
   } finally {
     clearInterval(timer);
     await fs.rm(root, { recursive: true, force: true });
@@ -93,8 +119,8 @@ async function measure(set: PhotoSet, workers: number, fast: boolean, detector: 
 
 function report(rows: Row[]): string {
   const lines = [
-    `| photos | detector | workers | FFHQ | photos/s (after start-up) | faces/s | start-up s | peak RSS per worker | detection | landmarks | FFHQ warp | 5-point warp | decode | encode+write |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| photos | kernels | detector | workers | FFHQ | photos/s (after start-up) | faces/s | start-up s | peak RSS per worker | CPU s per photo (process) | photos/s the CPU allows on ${os.cpus().length} free cores | worker s per photo | detection | landmarks | FFHQ warp | 5-point warp | decode | encode+write |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows) {
     const s = r.summary;
@@ -103,8 +129,8 @@ function report(rows: Row[]): string {
     const total = t.decode + t.detect + t.landmarks + t.ffhq + t.mtcnn + t.write;
     const share = (v: number) => `${((100 * v) / total).toFixed(0)}% (${(v / s.processed).toFixed(3)} s)`;
     lines.push(
-      `| ${r.set} | ${r.detector} | ${r.workers} | ${r.fast ? 'fast' : '4x step'} | ${(s.processed / run).toFixed(2)} | ${(s.facesFound / run).toFixed(2)} | ${s.startupSeconds.toFixed(1)} | ` +
-        `${((r.peakRssMb - r.baseRssMb) / r.workers).toFixed(0)} MB (process peak ${r.peakRssMb.toFixed(0)} MB) | ${share(t.detect)} | ${share(t.landmarks)} | ` +
+      `| ${r.set} | ${r.kernels} | ${r.detector} | ${r.workers} | ${r.ffhqSize} ${r.fast ? 'fast' : '4x step'} | ${(s.processed / run).toFixed(2)} | ${(s.facesFound / run).toFixed(2)} | ${s.startupSeconds.toFixed(1)} | ` +
+        `${((r.peakRssMb - r.baseRssMb) / r.workers).toFixed(0)} MB (process peak ${r.peakRssMb.toFixed(0)} MB) | ${(r.cpuSeconds / s.processed).toFixed(3)} | ${((Math.min(r.workers, os.cpus().length) * s.processed) / r.cpuSeconds).toFixed(2)} | ${(total / s.processed).toFixed(3)} | ${share(t.detect)} | ${share(t.landmarks)} | ` +
         `${share(t.ffhq)} | ${share(t.mtcnn)} | ${share(t.decode)} | ${share(t.write)} |`,
     );
   }
@@ -124,6 +150,7 @@ interface DetectRow {
 /** Detection alone, one photo at a time on this thread: the per-worker cost of each detector setting. */
 async function detectOnly(set: PhotoSet, config: string): Promise<DetectRow> {
   const [name, size, minFace] = config.split(':');
+  useSimd(true);
   const detector = await FaceDetector.create({ detector: name as 'mtcnn' | 'ssd', threads: 1 });
   const settings = { ...MTCNN_SETTINGS, detectSize: Number(size ?? MTCNN_SETTINGS.detectSize), minFace: Number(minFace ?? MTCNN_SETTINGS.minFace) };
   await detector.detect(await decodeRgb(set.files[0]!), settings); // warm-up
@@ -155,23 +182,33 @@ function detectReport(rows: DetectRow[]): string {
   return lines.join('\n');
 }
 
-process.stdout.write(`align benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), FFHQ ${FFHQ_SIZE}, load average at start ${load()}\n\n`);
+/** The rows of a photo set: before and after on every set; the fast step (and SSD) on the first. */
+function configs(first: boolean): Config[] {
+  const out: Config[] = [];
+  for (const workers of WORKERS) {
+    const m = { detector: 'mtcnn' as const, workers, fast: false };
+    out.push({ ...m, kernels: 'js', ffhqSize: 1024 }, { ...m, kernels: 'simd', ffhqSize: 512 }, { ...m, kernels: 'simd', ffhqSize: 1024 });
+    if (first) out.push({ ...m, kernels: 'js', ffhqSize: 1024, fast: true }, { ...m, kernels: 'simd', ffhqSize: 512, fast: true });
+    if (first && SSD) out.push({ ...m, detector: 'ssd', kernels: 'simd', ffhqSize: 512 });
+  }
+  return out;
+}
+
+process.stdout.write(`align benchmark, ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average at start ${load()}\n\n`);
 const all = await sets();
-if (ONLY !== 'detect') {
+if (ONLY === '' || ONLY === 'align') {
   const rows: Row[] = [];
   for (const [i, set] of all.entries()) {
-    const configs: { workers: number; fast: boolean; detector: 'mtcnn' | 'ssd' }[] = WORKERS.map((workers) => ({ workers, fast: false, detector: 'mtcnn' }));
-    if (i === 0) configs.push({ workers: Math.max(...WORKERS), fast: true, detector: 'mtcnn' }, { workers: Math.max(...WORKERS), fast: false, detector: 'ssd' });
-    for (const { workers, fast, detector } of configs) {
-      process.stderr.write(`${set.name}, ${detector}, ${workers} worker(s)${fast ? ', --ffhq-fast' : ''}...\n`);
-      const row = await measure(set, workers, fast, detector);
+    for (const c of configs(i === 0)) {
+      process.stderr.write(`${set.name}, ${c.kernels} kernels, ${c.detector}, ${c.workers} worker(s), FFHQ ${c.ffhqSize}${c.fast ? ' --ffhq-fast' : ''}...\n`);
+      const row = await measure(set, c);
       process.stderr.write(`  ${row.summary.processed} photos, ${row.summary.counts.ok} ok, ${row.summary.wallSeconds.toFixed(1)} s\n`);
       rows.push(row);
     }
   }
   process.stdout.write(`${report(rows)}\n\nload average after the align runs: ${load()}\n\n`);
 }
-if (ONLY !== 'align') {
+if (ONLY === '' || ONLY === 'detect') {
   const deepface = path.join(SHARED, 'deepface');
   const detectSets = [{ name: 'face-api demo/sample1..6.jpg', files: all[0]!.files.slice(0, 6) }, ...all.slice(1)];
   if (existsSync(deepface)) {
@@ -187,5 +224,8 @@ if (ONLY !== 'align') {
       rows.push(row);
     }
   }
-  process.stdout.write(`${detectReport(rows)}\n\nload average at the end: ${load()}\n`);
+  process.stdout.write(`${detectReport(rows)}\n\nload average after detection: ${load()}\n\n`);
+}
+if (ONLY === '' || ONLY === 'ort' || ONLY === 'detect') {
+  process.stdout.write(`${await detailBench(all[0]!.files.slice(0, 6))}\nload average at the end: ${load()}\n`);
 }

@@ -37,5 +37,15 @@ export default function buildDist() {
     const now = new Date();
     utimesSync(buildInfo, now, now);
   }
+  // the SIMD kernels (dist/wasm/kernels.wasm), when wasm/ is newer than them (npm run build does both)
+  let wasmBuilt = 0;
+  try {
+    wasmBuilt = statSync(path.join(root, 'dist', 'wasm', 'kernels.wasm')).mtimeMs;
+  } catch {
+    // never built
+  }
+  if (wasmBuilt === 0 || newest([path.join(root, 'scripts', 'build-wasm.mjs')], [path.join(root, 'wasm')]) >= wasmBuilt) {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build-wasm.mjs')], { cwd: root, stdio: 'inherit' });
+  }
   process.env.ECAF_TEST_RUN_DIR = mkdtempSync(path.join(os.tmpdir(), 'ecaf-test-run-'));
 }

@@ -22,8 +22,11 @@ export interface MtcnnSettings extends MtcnnOptions {
 export const MTCNN_DETECT_SIZE = 1024;
 export const MTCNN_SETTINGS: MtcnnSettings = { ...MTCNN_DEFAULTS, detectSize: MTCNN_DETECT_SIZE };
 
+/** Which pixel kernels a worker runs: WebAssembly SIMD (default, where it loads) or the JavaScript reference (same output). */
+export type AlignKernels = 'simd' | 'js';
+
 /** What each align worker loads (worker_threads workerData). */
-export type WorkerSetup = DetectorConfig;
+export type WorkerSetup = DetectorConfig & { kernels?: AlignKernels };
 
 export interface DetectorConfig {
   detector: DetectorName;

@@ -16,6 +16,7 @@ import type { AlignSummary } from './summary.js';
 export * from './similarity.js';
 export * from './template.js';
 export * from './ffhq.js';
+export { FFHQ_RELEASE_SIZE, FFHQ_NVLABS_SIZE, chooseFfhqSize, ffhqSizesFound, type FfhqSizeChoice, type FfhqSizeSource } from './ffhq-size.js';
 export { ffhqPad, gaussianBlur, gaussianBlurExact, median } from './ffhq-pad.js';
 export { alignFfhq, ffhqSource, quadInverse } from './ffhq-image.js';
 export { warpAffine, cropRgb, transformResize, lanczosTaps, type ResizeTaps } from './warp.js';
@@ -67,7 +68,11 @@ export async function align(options: AlignOptions): Promise<AlignSummary> {
   const layout = datasetLayout(options.root);
   const loaded = await loadDataJson(layout.dataJson, { skipInvalid: options.skipInvalid });
   const input = await readAlignInput(options.root, loaded.records);
-  const stage = alignStage(options, { readSeconds: (performance.now() - started) / 1000, invalidRecords: loaded.summary.invalidCount, unusedOverrides: unusedOverrides(input) });
+  const stage = alignStage(options, {
+    readSeconds: (performance.now() - started) / 1000,
+    invalidRecords: loaded.summary.invalidCount,
+    unusedOverrides: unusedOverrides(input),
+  });
   const shard = options.shard;
   const live = { ok: 0, no_face: 0, failed: 0, earlier: 0 };
   const progress =

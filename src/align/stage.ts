@@ -10,7 +10,8 @@ import { checkInt, checkNumber, InputError } from '../util/errors.js';
 import { JsonlAppender } from '../util/jsonl.js';
 import { distFile } from '../util/paths.js';
 import { emptyTimings, type AlignImageResult, type AlignImageTask } from './align-image.js';
-import { DETECTORS, MTCNN_SETTINGS, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
+import { chooseFfhqSize, ffhqSizesFound, type FfhqSizeChoice } from './ffhq-size.js';
+import { DETECTORS, MTCNN_SETTINGS, type AlignKernels, type DetectorName, type MtcnnSettings, type WorkerSetup } from './detect.js';
 import type { LandmarksLine } from './line.js';
 import { planAlign, type AlignInput, type AlignPolicy, type AlignTask } from './plan.js';
 import { WorkerPool, WorkerTaskError } from './pool.js';
@@ -19,7 +20,7 @@ import { addAlignOutcome, ALIGN_OUTCOMES, emptyAlignFacts, summarizeAlign, type 
 
 export interface AlignOptions {
   root: string;
-  /** FFHQ output side (default 1024). */
+  /** FFHQ output side (default: the size of the faces the root already holds, else 512 as ECAF released it; ffhq-size.ts). */
   ffhqSize?: number;
   /** 5-point output side (default 112). */
   mtcnnSize?: number;
@@ -46,11 +47,15 @@ export interface AlignOptions {
   progress?: boolean;
   /** Align only this shard's ids, logging to its own file (docs/cluster.md). */
   shard?: Shard;
+  /** The workers' pixel kernels: 'simd' (default; JavaScript where WebAssembly SIMD does not load) or 'js', the reference (bench/align.ts compares them). */
+  kernels?: AlignKernels;
 }
 
 /** The options with their defaults, within their limits (checked once, here). */
 interface AlignSettings {
   ffhqSize: number;
+  /** Where ffhqSize came from, and the sizes the root held. */
+  ffhq: FfhqSizeChoice;
   mtcnnSize: number;
   workers: number;
   ffhqFast: boolean;
@@ -58,10 +63,16 @@ interface AlignSettings {
   detection: MtcnnSettings;
 }
 
-/** The options' values with their defaults; InputError naming the option (`workers`, `mtcnn.minFace`) when one is out of its limits. */
-export function alignSettings(options: AlignOptions): AlignSettings {
+/**
+ * The options' values with their defaults (`ffhqSizes`: the root's ok lines by FFHQ size, which
+ * decide the FFHQ size when none is asked for: the stage's plan passes them again); InputError
+ * naming the option (`workers`, `mtcnn.minFace`) when one is out of its limits.
+ */
+export function alignSettings(options: AlignOptions, ffhqSizes: Record<string, number> = {}): AlignSettings {
+  const ffhq = chooseFfhqSize(options.ffhqSize, ffhqSizes);
   const s: AlignSettings = {
-    ffhqSize: options.ffhqSize ?? 1024,
+    ffhqSize: ffhq.size,
+    ffhq,
     mtcnnSize: options.mtcnnSize ?? 112,
     workers: options.workers ?? os.availableParallelism(),
     ffhqFast: options.ffhqFast ?? false,
@@ -118,11 +129,18 @@ export function alignStage(
     landmarksFile: logFileFor(layout, 'landmarks', options.shard),
     workers: 0,
     startupSeconds: 0,
+    ffhq: settings.ffhq,
   };
   return {
     name: 'align',
     codes: ALIGN_OUTCOMES,
-    plan: (input) => planAlign(input, policy),
+    plan(input) {
+      // without a size asked for, the root's own faces decide it (ffhq-size.ts): known only now
+      const ffhq = chooseFfhqSize(options.ffhqSize, ffhqSizesFound(input.previous.values()));
+      settings.ffhq = setup.ffhq = ffhq;
+      settings.ffhqSize = policy.ffhqSize = ffhq.size;
+      return planAlign(input, policy);
+    },
     async run(tasks, context) {
       facts = emptyAlignFacts();
       const started = performance.now();
@@ -228,7 +246,7 @@ async function runAlign(r: AlignRun, tasks: Iterable<AlignTask> | AsyncIterable<
     const poolSize = Math.min(settings.workers, jobs.length);
     setup.workers = poolSize;
     if (poolSize > 0 && !signal?.aborted) {
-      const workerSetup: WorkerSetup = { detector: settings.detector, ...(options.mtcnnModelDir && { mtcnnModelDir: options.mtcnnModelDir }), threads: poolSize === 1 ? Math.max(1, os.availableParallelism()) : 1 };
+      const workerSetup: WorkerSetup = { detector: settings.detector, ...(options.mtcnnModelDir && { mtcnnModelDir: options.mtcnnModelDir }), threads: poolSize === 1 ? Math.max(1, os.availableParallelism()) : 1, ...(options.kernels && { kernels: options.kernels }) };
       pool = new WorkerPool<AlignImageTask, AlignImageResult>(distFile('align/worker.js'), poolSize, workerSetup);
       await pool.ready();
     }

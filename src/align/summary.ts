@@ -1,6 +1,7 @@
 import type { StageOutcome, StageResult, Tally } from '../stage.js';
 import { emptyTimings, type AlignTimings } from './align-image.js';
 import { DETECTORS, type DetectorName } from './detect.js';
+import type { FfhqSizeChoice } from './ffhq-size.js';
 import { lineDetector, type AlignStatus, type LandmarkSource, type LandmarksLine } from './line.js';
 
 /**
@@ -89,6 +90,8 @@ export interface AlignRunFacts {
   landmarksFile: string;
   workers: number;
   startupSeconds: number;
+  /** The run's FFHQ size, where it came from and the sizes the root held before. */
+  ffhq?: FfhqSizeChoice;
 }
 
 export interface AlignSummary extends StageResult<AlignOutcomeCode> {
@@ -129,6 +132,8 @@ export interface AlignSummary extends StageResult<AlignOutcomeCode> {
   /** Worker seconds per step, summed over the photos processed now. */
   timings: AlignTimings;
   interrupted: boolean;
+  /** The run's FFHQ size: asked for, kept from the root's faces, or the default; and the root's ok lines by size before the run. */
+  ffhq?: FfhqSizeChoice;
   overrideFile: string;
   landmarksFile: string;
 }
@@ -167,6 +172,7 @@ export function summarizeAlign(t: Tally<AlignOutcomeCode>, f: AlignFacts, run: A
     wallSeconds: seconds,
     startupSeconds,
     timings: { ...f.timings },
+    ...(run.ffhq && { ffhq: { ...run.ffhq, found: { ...run.ffhq.found } } }),
     overrideFile,
     landmarksFile,
   };

@@ -1,5 +1,7 @@
 import type { RgbImage } from '../util/faceapi.js';
 import type { Affine } from './similarity.js';
+import { simdKernels } from './simd/kernels.js';
+import { transformResizeSimd } from './simd/ffhq.js';
 
 /**
  * Bilinear warp of raw RGB into an exact-size output, as OpenCV's warpAffine with BORDER_CONSTANT 0
@@ -250,6 +252,7 @@ function addRows(
  * integrate the same Lanczos window more coarsely), each row of samples filtered horizontally into a ring
  * of the rows that one output row's window spans, and each output row their weighted sum. Values are floored:
  * PIL truncates each transform sample, which the Lanczos average carries as about -0.5.
+ * Runs on the SIMD kernels where they load (simd/), else in JavaScript: the same bytes.
  */
 export function transformResize(src: RgbImage, inverse: Affine, size: number, transformSize: number, samples: number): RgbImage {
   if (!Number.isInteger(samples) || samples < 1 || samples * size > transformSize) {
@@ -260,6 +263,11 @@ export function transformResize(src: RgbImage, inverse: Affine, size: number, tr
   const [m0, m1, m2, m3, m4, m5] = inverse;
   const g0 = 0.5 * step - 0.5; // transform coordinate of sample 0
   const packed = packRgb(src);
+  const simd = simdKernels();
+  if (simd) {
+    const setup = { ...packed, inverse, size, samples, step, g0 };
+    return { data: transformResizeSimd(simd, samples === 1 ? setup : { ...setup, filter: rowFilter(size, samples) }), width: size, height: size };
+  }
   const sampleLine = (v: number, into: Float32Array, to: number): void => {
     const g = (v + 0.5) * step - 0.5;
     sampleRow(packed, m0 * g0 + m1 * g + m2, m3 * g0 + m4 * g + m5, m0 * step, m3 * step, n, into, to);

@@ -1,11 +1,11 @@
 import os from 'node:os';
-import { align, DETECTORS, MTCNN_SETTINGS, NO_RAW_FILE, type AlignSummary, type DetectorName } from '../align/index.js';
+import { align, DETECTORS, FFHQ_NVLABS_SIZE, FFHQ_RELEASE_SIZE, MTCNN_SETTINGS, NO_RAW_FILE, type AlignSummary, type DetectorName } from '../align/index.js';
 import { formatAlignSummary } from './summaries/align.js';
 import { rootOption, runInterruptible, shardArg, shardOption, type EcafCommand } from './command.js';
 
 interface AlignArgs {
   root: string;
-  ffhqSize: number;
+  ffhqSize?: number;
   mtcnnSize: number;
   workers: number;
   force: boolean;
@@ -32,7 +32,10 @@ export const alignCommand: EcafCommand = {
       .options({
         ...rootOption,
         ...shardOption,
-        'ffhq-size': { type: 'number', default: 1024, describe: 'side of the FFHQ-aligned PNGs' },
+        'ffhq-size': {
+          type: 'number',
+          describe: `side of the FFHQ-aligned PNGs (default ${FFHQ_RELEASE_SIZE}, as ECAF released them; a root already aligned at another size keeps it; ${FFHQ_NVLABS_SIZE}: NVlabs' FFHQ)`,
+        },
         'mtcnn-size': { type: 'number', default: 112, describe: 'side of the 5-point aligned JPEGs (template scaled as insightface does)' },
         workers: { type: 'number', default: os.availableParallelism(), describe: 'worker threads, one face-api model copy each' },
         force: { type: 'boolean', default: false, describe: 'redo ids already aligned' },
@@ -48,7 +51,7 @@ export const alignCommand: EcafCommand = {
         redetect: { type: 'boolean', default: false, describe: 'find the faces again of ids whose line another detector made (kept by default)' },
       })
       .example('ecaf align --root ecaf', 'align every crawled photo of ecaf/ (a rerun skips what is done)')
-      .example('ecaf align --root ecaf --ffhq-size 512 --workers 4', 'FFHQ crops at 512x512 with 4 workers')
+      .example('ecaf align --root ecaf --ffhq-size 1024', "FFHQ crops at 1024x1024, NVlabs' FFHQ size (default 512, ECAF's)")
       .example('ecaf align --root ecaf --retry-failed', 'also try again the photos that gave no face or did not decode, though unchanged')
       .example('ecaf align --root ecaf --detector ssd', "face-api's SSD detector instead of MTCNN, for comparison")
       .example('ecaf align --root ecaf --redetect', 'redo with MTCNN the ids an earlier (SSD) version aligned')

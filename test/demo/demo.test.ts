@@ -60,7 +60,7 @@ describe('ecaf demo, end to end', () => {
     expect(states.get('sample1_face1_child_001')!.format).toBe('webp');
   });
 
-  it('aligns the faces: 1024x1024 FFHQ and 112x112 MTCNN, the intended face of each group photo, no face in the scenery', async () => {
+  it('aligns the faces: 512x512 FFHQ and 112x112 MTCNN, the intended face of each group photo, no face in the scenery', async () => {
     const layout = datasetLayout(root);
     const marks = await readLastStates<LandmarksLine>(layout.landmarksLog);
     const { records } = await loadDataJson(layout.dataJson);
@@ -72,7 +72,7 @@ describe('ecaf demo, end to end', () => {
     for (const m of ok) {
       const ffhq = await sharp(ffhqFile(layout, m.id)).metadata();
       const mtcnn = await sharp(mtcnnFile(layout, m.id)).metadata();
-      expect([m.id, ffhq.format, ffhq.width, ffhq.height, mtcnn.format, mtcnn.width, mtcnn.height]).toEqual([m.id, 'png', 1024, 1024, 'jpeg', 112, 112]);
+      expect([m.id, ffhq.format, ffhq.width, ffhq.height, mtcnn.format, mtcnn.width, mtcnn.height]).toEqual([m.id, 'png', 512, 512, 'jpeg', 112, 112]);
     }
     // every group photo is aligned on the face its Face++-style rectangle names
     for (const rec of records.filter((r) => r.faceRectangle)) {

@@ -2,7 +2,7 @@ import type { RgbImage } from '../../util/faceapi.js';
 import type { Point } from '../similarity.js';
 import { calibrate, clipBox, decodePoints, levelSize, nms, pnetCandidates, pyramidScales, squareBox, type Candidate, type Corners, type Offsets } from './boxes.js';
 import type { MtcnnNets } from './nets.js';
-import { packRgb, resizeRegionPil, type PackedRgb } from './resample.js';
+import { packRgb, resizeToInput, type PackedRgb } from './resample.js';
 
 export interface MtcnnOptions {
   /** Smallest face side looked for, in pixels of the image given (min_face_size). */
@@ -28,27 +28,10 @@ export interface MtcnnFace {
   points: Point[];
 }
 
-/** A byte's value in the nets' input: (p - 127.5) * 0.0078125. */
-const NORMALIZED = Float32Array.from({ length: 256 }, (_, p) => (p - 127.5) * 0.0078125);
-
-/** RGB bytes to the nets' input, channels first, written at `at`. */
-function toInput(rgb: Uint8ClampedArray, out: Float32Array, at = 0): void {
-  const plane = rgb.length / 3;
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    out[at + i] = NORMALIZED[rgb[p]!]!;
-    out[at + plane + i] = NORMALIZED[rgb[p + 1]!]!;
-    out[at + 2 * plane + i] = NORMALIZED[rgb[p + 2]!]!;
-  }
-}
-
-/** The box cut from the image (black where it passes the edges), PIL-resized to size x size. */
-const cropBox = (img: PackedRgb, [x1, y1, x2, y2]: Corners, size: number): Uint8ClampedArray =>
-  resizeRegionPil(img, { x: x1, y: y1, width: x2 - x1 + 1, height: y2 - y1 + 1 }, size, size);
-
-/** The crops of every box as one batch, and the boxes clipped to the image (see clipBox). */
+/** The crops of every box (cut from the image, black where they pass its edges, PIL-resized) as one batch, and the boxes clipped to the image (see clipBox). */
 function batch(img: PackedRgb, boxes: readonly Corners[], size: number): { input: Float32Array; clipped: Corners[] } {
   const input = new Float32Array(boxes.length * 3 * size * size);
-  boxes.forEach((b, i) => toInput(cropBox(img, b, size), input, i * 3 * size * size));
+  boxes.forEach(([x1, y1, x2, y2], i) => resizeToInput(img, { x: x1, y: y1, width: x2 - x1 + 1, height: y2 - y1 + 1 }, size, size, input, i * 3 * size * size));
   return { input, clipped: boxes.map((b) => clipBox(b, img.width, img.height)) };
 }
 
@@ -63,7 +46,7 @@ async function proposals(img: PackedRgb, nets: MtcnnNets, opts: MtcnnOptions): P
   for (const s of pyramidScales(img.width, img.height, opts.minFace)) {
     const [w, h] = levelSize(img.width, img.height, s);
     const input = new Float32Array(3 * w * h);
-    toInput(resizeRegionPil(img, { x: 0, y: 0, width: img.width, height: img.height }, w, h), input);
+    resizeToInput(img, { x: 0, y: 0, width: img.width, height: img.height }, w, h, input);
     const out = await nets.pnet(input, h, w);
     const found = pnetCandidates(out.probs, out.offsets, out.rows, out.cols, s, opts.thresholds[0]);
     for (const i of nms(found.map((c) => c.box), found.map((c) => c.score), NMS_LEVEL, 'union')) all.push(found[i]!);

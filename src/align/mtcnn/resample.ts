@@ -1,4 +1,6 @@
 import type { RgbImage } from '../../util/faceapi.js';
+import { simdKernels } from '../simd/kernels.js';
+import { identityTaps, resizeRegionSimd } from '../simd/pil-resize.js';
 
 /** Fixed-point bits of PIL's 8-bit resampler (Pillow libImaging/Resample.c: 32 - 8 - 2). */
 const PRECISION_BITS = 22;
@@ -6,7 +8,7 @@ const ONE = 2 ** PRECISION_BITS;
 const HALF = 2 ** (PRECISION_BITS - 1);
 
 /** Taps of each output pixel: its first source index, its tap count and its integer weights. */
-interface Taps {
+export interface Taps {
   start: Int32Array;
   count: Int32Array;
   weights: Int32Array;
@@ -198,9 +200,41 @@ function unpack(img: PackedRgb): Uint8ClampedArray {
  * Pillow's `img.crop(region).resize((width, height), Image.BILINEAR)` on RGB, byte for byte:
  * separable, horizontal pass first into bytes, then vertical (Resample.c). MTCNN's pyramid and its
  * 24/48 crops are made with it in ECAF's aligner (TropComplique/mtcnn-pytorch); pinned against PIL
- * by test/align/mtcnn.test.ts. Returns RGB bytes, pixel after pixel.
+ * by test/align/mtcnn.test.ts. Returns RGB bytes, pixel after pixel. Runs on the SIMD kernels
+ * where they load (simd/), else in JavaScript (resizeRegionJs): the same bytes.
  */
 export function resizeRegionPil(img: PackedRgb, r: Region, width: number, height: number): Uint8ClampedArray {
+  const k = simdKernels();
+  return k ? resizeRegionSimd(k, img, r, width, height, ...simdTaps(r, width, height))! : resizeRegionJs(img, r, width, height);
+}
+
+const simdTaps = (r: Region, width: number, height: number): [Taps, Taps] => [
+  width !== r.width ? cachedTaps(r.width, width) : identityTaps(width),
+  height !== r.height ? cachedTaps(r.height, height) : identityTaps(height),
+];
+
+/** A byte's value in the nets' input: (p - 127.5) * 0.0078125. */
+const NORMALIZED = Float32Array.from({ length: 256 }, (_, p) => (p - 127.5) * 0.0078125);
+
+/** RGB bytes to the nets' input, channels first, written at `at`. */
+function toInput(rgb: Uint8ClampedArray, out: Float32Array, at: number): void {
+  const plane = rgb.length / 3;
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[at + i] = NORMALIZED[rgb[p]!]!;
+    out[at + plane + i] = NORMALIZED[rgb[p + 1]!]!;
+    out[at + 2 * plane + i] = NORMALIZED[rgb[p + 2]!]!;
+  }
+}
+
+/** resizeRegionPil, then the nets' input ((p - 127.5) / 128, channels first) written into `input` at `at`. */
+export function resizeToInput(img: PackedRgb, r: Region, width: number, height: number, input: Float32Array, at = 0): void {
+  const k = simdKernels();
+  if (k) resizeRegionSimd(k, img, r, width, height, ...simdTaps(r, width, height), { input, at });
+  else toInput(resizeRegionJs(img, r, width, height), input, at);
+}
+
+/** resizeRegionPil in JavaScript: the reference of the SIMD kernels, and where they do not load. */
+export function resizeRegionJs(img: PackedRgb, r: Region, width: number, height: number): Uint8ClampedArray {
   const mid = width !== r.width ? horizontal(img, r, cachedTaps(r.width, width)) : cut(img, r);
   return height !== r.height ? vertical(mid, cachedTaps(r.height, height)) : unpack(mid);
 }

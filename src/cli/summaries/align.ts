@@ -1,9 +1,23 @@
 /** What `ecaf align` prints when done: counts, ids without a face, and how to fix them by hand. */
-import { DETECTORS, type AlignSummary } from '../../align/index.js';
+import { DETECTORS, FFHQ_RELEASE_SIZE, type AlignSummary } from '../../align/index.js';
 import { formatDuration } from '../../util/progress.js';
 
 function list(items: string[], max = 20): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} ... and ${items.length - max} more`;
+}
+
+/** What the run found of img_ffhq's sizes in the root and which it kept: a root is never made of two sizes silently. */
+function ffhqSizeLine(s: AlignSummary): string | undefined {
+  if (!s.ffhq) return undefined;
+  const { size, from, found } = s.ffhq;
+  const others = Object.entries(found).filter(([k]) => Number(k) !== size);
+  const otherCount = others.reduce((a, [, n]) => a + n, 0);
+  const redone = otherCount ? `; its ${otherCount} at ${others.map(([k, n]) => `${k}x${k} (${n})`).join(', ')} ${otherCount === 1 ? 'is' : 'are'} redone at ${size}x${size}` : '';
+  if (from === 'root' && (size !== FFHQ_RELEASE_SIZE || otherCount)) {
+    return `  img_ffhq: kept at ${size}x${size}, the size of ${found[size]} aligned face${found[size] === 1 ? '' : 's'} this root holds${redone} (--ffhq-size ${FFHQ_RELEASE_SIZE} makes the release's size, redoing them)`;
+  }
+  if (from === 'option' && otherCount) return `  img_ffhq: at ${size}x${size} (--ffhq-size ${size})${redone}`;
+  return undefined;
 }
 
 export function formatAlignSummary(s: AlignSummary): string {
@@ -14,6 +28,8 @@ export function formatAlignSummary(s: AlignSummary): string {
     `  landmarks of ok faces: detector ${s.sources.detector}, rectangle ${s.sources.rectangle}, override ${s.sources.override}; ` +
       `faces by detector: ${DETECTORS.map((d) => `${d} ${s.detectors[d] ?? 0}`).join(', ')} (this run: ${s.detector})`,
   ];
+  const ffhq = ffhqSizeLine(s);
+  if (ffhq) lines.push(ffhq);
   const kept = DETECTORS.filter((d) => s.keptOtherDetector[d]);
   if (kept.length) {
     lines.push(`  kept ${kept.map((d) => `${s.keptOtherDetector[d]} line${s.keptOtherDetector[d] === 1 ? '' : 's'} of detector ${d}`).join(', ')} as they were`);
