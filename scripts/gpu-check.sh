@@ -5,15 +5,22 @@
 #   - the worker's pipe driven from Python, and from TypeScript (openTorchEmbedder) if node is here
 #   - CPU-vs-GPU cosine agreement of the embeddings
 #   - `ecaf benchmark` end to end on random faces written as JPEGs, if node and dist/ are here
+#   - face age synthesis on a random whole checkpoint (843 keys, released shapes): rendered faces/s
+#     of plain PyTorch, the encoder once per face and aging + decoder once per each of the 7 groups
 # Goal (issue 5): >= 5000 images/s for ir50 fp16 on an H100; the TypeScript pipe >= 80% of torch alone.
+# Goal (issue 19): >= 1000 rendered faces/s for synthesis fp16 on an H100.
 # Environment: ECAF_GPU_CHECK_COUNT (20000), ECAF_GPU_CHECK_BATCH (256), ECAF_GPU_CHECK_DEVICE (cuda;
-# cpu with a tiny count proves the script on a machine without a GPU), ECAF_PYTHON (python with torch),
+# cpu with a tiny count proves the script on a machine without a GPU), ECAF_GPU_CHECK_SYNTH_COUNT
+# (faces; 1024 on cuda, 1 on cpu: a full-size face and group takes seconds there),
+# ECAF_GPU_CHECK_SYNTH_BATCH (128), ECAF_PYTHON (python with torch),
 # OUT (folder for the JSON results; default ./gpu-check-out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${ECAF_GPU_CHECK_COUNT:-20000}
 BATCH=${ECAF_GPU_CHECK_BATCH:-256}
 DEVICE=${ECAF_GPU_CHECK_DEVICE:-cuda}
+SYNTH_COUNT=${ECAF_GPU_CHECK_SYNTH_COUNT:-$([ "$DEVICE" = cuda ] && echo 1024 || echo 1)}
+SYNTH_BATCH=${ECAF_GPU_CHECK_SYNTH_BATCH:-128}
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
@@ -55,6 +62,15 @@ for prec in $PRECISIONS; do
     "$NODE" scripts/torch-pipe-throughput.mjs "$CKPT" "$DEVICE" "$COUNT" "$BATCH" $( [ "$prec" = fp16 ] && echo fp16 ) | tee "$OUT/pipe-typescript-$prec.json"
   fi
 done
+
+echo "== face age synthesis: random whole checkpoint (843 keys, released shapes), $SYNTH_COUNT faces x 7 groups, batch $SYNTH_BATCH"
+SYNTH_CKPT=$WORK/mtlface-synthesis-random.pth
+"$PY" -m ecaf_torch.make_checkpoint "$SYNTH_CKPT" --synthesis
+for prec in $PRECISIONS; do
+  flag=""; [ "$prec" = fp16 ] && flag="--fp16"
+  "$PY" -m ecaf_torch.throughput "$SYNTH_CKPT" --mode synth --device "$DEVICE" --count "$SYNTH_COUNT" --batch "$SYNTH_BATCH" $flag | tee "$OUT/synth-$prec.json"
+done
+rm -f "$SYNTH_CKPT"
 
 if [ -n "$NODE" ]; then
   BENCH_COUNT=$(( COUNT < 40 ? 40 : COUNT ))  # 10 folds need at least one positive and one negative pair each
@@ -111,5 +127,10 @@ for prec in ('fp32', 'fp16'):
     if a:
         line += f"; cosine vs CPU min {a['cosine_min']} mean {a['cosine_mean']}"
     print(line)
+    s = load(f'synth-{prec}.json')
+    if s:
+        goal = ' (goal >= 1000 on an H100)' if prec == 'fp16' else ''
+        print(f"synthesis {prec}: {s['rendered_faces_per_s']} rendered faces/s{goal}, {s['faces_per_s']} faces/s x {s['groups']} groups "
+              f"({s['device']}{', ' + s['gpu'] if s['gpu'] else ''})")
 PYEOF
 echo "results in $OUT"

@@ -6,9 +6,11 @@ head when present) and ignores the synthesis parts of the released checkpoint;
 import os
 import pickle
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from .models.recognition import DEPTHS, RecognitionModel
 from .models.stylegan2 import PAIRS
@@ -135,6 +137,30 @@ def detect(path, state):
     return prefix, variant, depth
 
 
+@contextmanager
+def uninitialised():
+    """Modules built without their random init (kaiming on 100M+ weights takes seconds here):
+    for models whose every tensor is loaded next (check_match makes sure)."""
+    saved = nn.Conv2d.reset_parameters, nn.Linear.reset_parameters
+    nn.Conv2d.reset_parameters = nn.Linear.reset_parameters = lambda self: None
+    try:
+        yield
+    finally:
+        nn.Conv2d.reset_parameters, nn.Linear.reset_parameters = saved
+
+
+def adopt(model, tensors):
+    """load_state_dict without the copy: the modules take the loaded tensors themselves (cast to
+    the module's dtype where it differs), so a 1 GB checkpoint is neither copied nor held twice."""
+    for key, t in tensors.items():
+        owner, _, name = key.rpartition('.')
+        module = model.get_submodule(owner)
+        if name in module._parameters:
+            module._parameters[name] = nn.Parameter(t.to(module._parameters[name].dtype), requires_grad=False)
+        else:
+            module._buffers[name] = t.to(module._buffers[name].dtype)
+
+
 def check_match(path, what, prefix, wanted, picked):
     """CheckpointError naming the tensors of `wanted` (a state dict) that `picked` lacks, has with
     another shape, or has beyond it; keys are shown with their `prefix` in the file."""
@@ -163,7 +189,8 @@ def recognition_from(path, state, wrapper):
     prefix, variant, depth = detect(path, state)
     root = root_of(prefix)
     age_keys = {k[len(root) + len(AGE_PART):]: v for k, v in state.items() if k.startswith(root + AGE_PART)}
-    model = RecognitionModel(depth, variant, age_head=bool(age_keys))
+    with uninitialised():
+        model = RecognitionModel(depth, variant, age_head=bool(age_keys))
     picked = {}
     for k, v in state.items():
         if k.startswith(prefix) and k[len(prefix):].startswith(RECOGNITION_PARTS):
@@ -171,7 +198,7 @@ def recognition_from(path, state, wrapper):
     picked.update({AGE_PART + k: v for k, v in age_keys.items()})
     check_match(path, f'MTLFace {depth} ({variant} variant, prefix {prefix or "(none)"})', prefix,
                 model.state_dict(), picked)
-    model.load_state_dict(picked, strict=False)
+    adopt(model, picked)
     model.eval()
     info = CheckpointInfo(path=path, variant=variant, depth=depth, prefix=prefix, age_keys=len(age_keys),
                           loaded_keys=len(picked) - len(age_keys), ignored_keys=len(state) - len(picked),
@@ -192,9 +219,13 @@ def _width(state, key, dim, default):
 
 def load_synthesis(path):
     """The FaceAgeSynthesis model (eval mode, CPU) of a whole MTLFace checkpoint, and what was
-    found; CheckpointError naming the missing key prefixes for a recognition-only one. The style
-    dim and the decoder's widths are read from the tensors' shapes."""
-    state, wrapper = read_state_dict(path)
+    found; CheckpointError naming the missing key prefixes for a recognition-only one."""
+    return synthesis_from(path, *read_state_dict(path))
+
+
+def synthesis_from(path, state, wrapper):
+    """load_synthesis of a state dict read from `path`. The style dim and the decoder's widths
+    are read from the tensors' shapes; the widths tied to the recognition encoder are fixed."""
     recognition, info = recognition_from(path, state, wrapper)
     prefix, root = info.prefix, root_of(info.prefix)
     absent = [prefix + p for p in SYNTHESIS_PARTS if not any(k.startswith(prefix + p) for k in state)]
@@ -209,7 +240,8 @@ def load_synthesis(path):
     style_dim = _width(state, dec + 'latent_avg', 2, 512)
     channels = [_width(state, dec + 'decoder.input.input', 1, 512)]
     channels += [_width(state, f'{dec}decoder.convs.{2 * k}.conv.weight', 1, 512) for k in range(PAIRS)]
-    conditions, decoder = AgeConditions(style_dim), Decoder(style_dim, channels)
+    with uninitialised():
+        conditions, decoder = AgeConditions(style_dim), Decoder(style_dim, channels)
     picked_conditions = {k[len(prefix):]: v for k, v in state.items()
                          if k.startswith(prefix) and k[len(prefix):].startswith(SYNTHESIS_PARTS)}
     picked_decoder = {k[len(dec):]: v for k, v in state.items()
@@ -217,8 +249,8 @@ def load_synthesis(path):
     what = f'MTLFace face age synthesis (style dim {style_dim}, decoder widths {"/".join(map(str, channels))})'
     check_match(path, what, prefix, conditions.state_dict(), picked_conditions)
     check_match(path, what, dec, decoder.state_dict(), picked_decoder)
-    conditions.load_state_dict(picked_conditions)
-    decoder.load_state_dict(picked_decoder)
+    adopt(conditions, picked_conditions)
+    adopt(decoder, picked_decoder)
     mapping = sum(1 for k in state if k.startswith(dec + MAPPING_PART))
     loaded = len(picked_conditions) + len(picked_decoder)
     info.synthesis = (f'face age synthesis ({loaded} tensors, style dim {style_dim}, decoder widths '

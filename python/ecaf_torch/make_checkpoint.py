@@ -54,12 +54,10 @@ def random_synthesis(width, seed):
         for name, t in decoder.named_parameters():
             if name.endswith('modulation.bias'):
                 t.normal_(1, 0.2)  # upstream's bias_init=1: styles near 1 keep the conv's scale
-            elif name.endswith('.weight') and t.dim() == 1 or name.endswith('activate.bias') or name.endswith('rgb1.bias') \
-                    or name.endswith('.bias') and t.dim() == 4:
+            elif name.endswith(('bias', 'noise.weight')):
                 t.normal_(0, 0.1)
             else:
                 t.normal_()
-        for name, t in decoder.named_parameters():
             if 'to_rgb' in name and name.endswith('conv.weight'):
                 t.mul_(0.2)  # six RGB layers add up: keep most pixels inside [-1, 1]
         for t in decoder.decoder.noises.maps():

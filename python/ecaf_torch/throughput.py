@@ -1,7 +1,10 @@
 """Images/s of an MTLFace checkpoint: torch alone, and through the worker's pipe, on the same
-batches; and how far a device's embeddings are from the CPU's. Used by scripts/gpu-check.sh.
-  python3 -m ecaf_torch.throughput CHECKPOINT --mode torch|pipe|agree [--device cuda] [--fp16]
-      [--count 20000] [--batch 256] [--agree 64]
+batches; how far a device's embeddings are from the CPU's; and (--mode synth, a whole
+checkpoint) the rendered faces/s of a plain PyTorch face age synthesis: the encoder once per
+face, the age conditions and the decoder once per group of --groups (a bit mask, 127 = all 7).
+Used by scripts/gpu-check.sh and npm run bench:synthesize.
+  python3 -m ecaf_torch.throughput CHECKPOINT --mode torch|pipe|agree|synth [--device cuda] [--fp16]
+      [--count 20000] [--batch 256] [--agree 64] [--groups 127] [--noise stored|random]
 Prints one JSON line. Images are random pixels in [-1, 1] (speed does not depend on content);
 a pool of 4 distinct batches is cycled so 20,000 images do not need 3 GB of memory.
 """
@@ -14,9 +17,10 @@ import time
 
 import torch
 
-from .checkpoint import load_model
+from .checkpoint import load_model, load_synthesis
+from .models.recognition import AGE_GROUPS
 from .protocol import REQUEST, RESPONSE, STATUS_OK, read_exact, widen_pipe
-from .runtime import device_name, pick_device, prepare, run, setup_threads
+from .runtime import device_name, pick_device, prepare, render, run, setup_threads
 
 WARMUP_BATCHES = 2
 POOL = 4
@@ -35,6 +39,16 @@ def time_torch(model, device, fp16, work):
     start = time.perf_counter()
     for b in work:
         run(model, b, device, fp16)  # ends with .cpu(): synchronised, like the worker's answers
+    return time.perf_counter() - start
+
+
+def time_synthesis(model, device, fp16, work, groups, noise):
+    seeds = list(range(max(b.shape[0] for b in work)))
+    for b in work[:WARMUP_BATCHES]:
+        render(model, b, seeds[:b.shape[0]], groups, device, fp16, noise)
+    start = time.perf_counter()
+    for b in work:
+        render(model, b, seeds[:b.shape[0]], groups, device, fp16, noise)  # uint8 on the CPU: synchronised
     return time.perf_counter() - start
 
 
@@ -82,12 +96,14 @@ def cosines(a, b):
 def main(argv=None):
     p = argparse.ArgumentParser(prog='ecaf_torch.throughput')
     p.add_argument('checkpoint')
-    p.add_argument('--mode', choices=['torch', 'pipe', 'agree'], required=True)
+    p.add_argument('--mode', choices=['torch', 'pipe', 'agree', 'synth'], required=True)
     p.add_argument('--device', default='cuda', choices=['auto', 'cpu', 'cuda'])
     p.add_argument('--fp16', action='store_true')
     p.add_argument('--count', type=int, default=20000)
     p.add_argument('--batch', type=int, default=256)
     p.add_argument('--agree', type=int, default=64, help='images compared with the CPU in --mode agree')
+    p.add_argument('--groups', type=int, default=(1 << AGE_GROUPS) - 1, help='--mode synth: age groups, a bit mask')
+    p.add_argument('--noise', choices=['stored', 'random'], default='stored', help='--mode synth: the noise maps')
     a = p.parse_args(argv)
     setup_threads()
     device, fp16, _ = pick_device(a.device, a.fp16)
@@ -98,6 +114,15 @@ def main(argv=None):
         elapsed, header = time_pipe(a.checkpoint, a.device, fp16, work)
         out.update(images=a.count, seconds=round(elapsed, 3), images_per_s=round(a.count / elapsed, 1),
                    model=header['describe'])
+    elif a.mode == 'synth':
+        model, info = load_synthesis(a.checkpoint)
+        groups = [k for k in range(AGE_GROUPS) if a.groups >> k & 1]
+        work = batches(a.count, a.batch)
+        elapsed = time_synthesis(prepare(model, device), device, fp16, work, groups, a.noise)
+        rendered = a.count * len(groups)
+        out.update(model=info.describe(), faces=a.count, groups=len(groups), noise=a.noise, rendered=rendered,
+                   seconds=round(elapsed, 3), faces_per_s=round(a.count / elapsed, 2),
+                   rendered_faces_per_s=round(rendered / elapsed, 2))
     else:
         model, info = load_model(a.checkpoint)
         out['model'] = info.describe()

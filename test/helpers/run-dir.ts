@@ -10,11 +10,15 @@ import path from 'node:path';
 export const RUN_DIR = process.env.ECAF_TEST_RUN_DIR;
 
 /**
- * The files `make(folder)` writes, copied into `dir`: made once per run under `name`. Two test
- * files making it at once each write their own folder and the first rename wins.
+ * The folder holding the files `make(folder)` writes: made once per run under `name` in RUN_DIR
+ * (or, without it, in `dir`). Two test files making it at once each write their own folder and
+ * the first rename wins. For files too large to copy per test file (checkpoints).
  */
-export function sharedFiles(name: string, dir: string, make: (folder: string) => void): void {
-  if (!RUN_DIR) return make(dir);
+export function sharedFolder(name: string, dir: string, make: (folder: string) => void): string {
+  if (!RUN_DIR) {
+    make(dir);
+    return dir;
+  }
   const done = path.join(RUN_DIR, name);
   if (!existsSync(done)) {
     const tmp = mkdtempSync(path.join(RUN_DIR, `${name}.tmp-`));
@@ -25,5 +29,11 @@ export function sharedFiles(name: string, dir: string, make: (folder: string) =>
       rmSync(tmp, { recursive: true, force: true }); // another file made it first
     }
   }
-  for (const f of readdirSync(done)) cpSync(path.join(done, f), path.join(dir, f));
+  return done;
+}
+
+/** The files `make(folder)` writes, copied into `dir`: made once per run under `name` (sharedFolder). */
+export function sharedFiles(name: string, dir: string, make: (folder: string) => void): void {
+  const done = sharedFolder(name, dir, make);
+  if (done !== dir) for (const f of readdirSync(done)) cpSync(path.join(done, f), path.join(dir, f));
 }

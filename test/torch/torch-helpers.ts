@@ -16,6 +16,8 @@ export const HAS_TORCH = NO_TORCH === undefined;
 export const NO_TORCH_NOTE = NO_TORCH ? ` (SKIPPED: ${NO_TORCH})` : '';
 /** describe for tests that need torch: skipped with the reason printed when it is missing. */
 export const withTorch = describeWithPython(TORCH_TEST_MODULES, pythonExecutable());
+/** The python and environment ecaf runs its workers with (src/benchmark/torch-python.ts). */
+export { pythonEnv, pythonExecutable };
 
 const REFERENCE = path.join(path.dirname(new URL(import.meta.url).pathname), 'reference_forward.py');
 export const IMAGE_FLOATS = 3 * 112 * 112;

@@ -51,7 +51,7 @@ def upfirdn2d(x, kernel, up, pad):
         z[:, :, ::up, ::up] = x
         x = z
     x = F.pad(x, (pad[0], pad[1], pad[0], pad[1]))
-    k = torch.flip(kernel, (0, 1)).to(x.dtype)[None, None].expand(c, 1, *kernel.shape)
+    k = torch.flip(kernel, (0, 1)).to(x.dtype)[None, None].repeat(c, 1, 1, 1)
     return F.conv2d(x, k, groups=c)
 
 
