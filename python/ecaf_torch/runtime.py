@@ -65,20 +65,20 @@ def run(model, batch, device, fp16):
         return y.float().cpu()
 
 
-def random_noise(seeds, group, device):
-    """Per-layer noise [n, 1, s, s] for one age group: each image's own CPU generator (protocol.py
-    says how it is seeded), so CPU and CUDA, and any batching, draw the same maps."""
+def random_noise(seeds, group):
+    """Per-layer noise [n, 1, s, s] (CPU) for one age group: each image's own CPU generator
+    (protocol.py says how it is seeded), so CPU and CUDA, and any batching, draw the same maps."""
     per_image = []
     for seed in seeds:
         g = torch.Generator().manual_seed(noise_seed(int(seed), group))
         per_image.append([torch.randn(1, 1, s, s, generator=g) for s in noise_sides()])
-    return [torch.cat(layer).to(device, non_blocking=True) for layer in zip(*per_image)]
+    return [torch.cat(layer) for layer in zip(*per_image)]
 
 
-def render(model, batch, seeds, groups, device, fp16, noise='stored'):
+def render(model, batch, groups, device, fp16, noise=None):
     """Faces of a [N,3,112,112] float32 batch (CPU tensor) at each age group of `groups`, as a
     [N, G, 112, 112, 3] uint8 CPU tensor: the encoder once per face, the age conditions and the
-    decoder once per group; `seeds` (N ints) feed the random noise."""
+    decoder once per group. `noise(k)`: group k's per-layer maps (random_noise); None: the stored ones."""
     if batch.shape[0] == 0:
         return torch.zeros(0, len(groups), *batch.shape[2:], 3, dtype=torch.uint8)
     with torch.inference_mode():
@@ -88,8 +88,10 @@ def render(model, batch, seeds, groups, device, fp16, noise='stored'):
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast('cuda', dtype=torch.float16, enabled=fp16 and cuda) if cuda else nullcontext():
             maps = model.encode(x)
-            faces = [to_uint8(model.render(maps, k, random_noise(seeds, k, device) if noise == 'random' else None))
-                     for k in groups]
+            faces = []
+            for k in groups:
+                maps_k = None if noise is None else [t.to(device, non_blocking=True) for t in noise(k)]
+                faces.append(to_uint8(model.render(maps, k, maps_k)))
         return torch.stack(faces, dim=1).cpu()
 
 

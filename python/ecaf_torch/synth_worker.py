@@ -32,7 +32,7 @@ def main(argv=None):
         return EXIT_NO_TORCH
     from .checkpoint import CheckpointError, load_synthesis
     from .models.recognition import AGE_GROUPS
-    from .runtime import DeviceError, device_name, pick_device, prepare, render, setup_threads
+    from .runtime import DeviceError, device_name, pick_device, prepare, random_noise, render, setup_threads
 
     setup_threads()
     try:
@@ -52,11 +52,19 @@ def main(argv=None):
     proto_out.write((json.dumps(header) + '\n').encode())
 
     def answer(request):
-        batch, seeds, groups = request
-        out = render(model, batch, seeds, groups, device, fp16, args.noise).contiguous()
+        batch, groups, noise = request
+        out = render(model, batch, groups, device, fp16, None if noise is None else noise.get).contiguous()
         return RESPONSE.pack(STATUS_OK, out.shape[0], len(groups)) + out.numpy().tobytes()
 
-    return serve(proto_in, proto_out, lambda stream: read_request(stream, torch, AGE_GROUPS), answer)
+    def read(stream):
+        request = read_request(stream, torch, AGE_GROUPS)
+        if not isinstance(request, tuple):
+            return request
+        faces, seeds, groups = request
+        # random noise is drawn here, in the reader thread, while the device renders the batch before
+        return faces, groups, {k: random_noise(seeds, k) for k in groups} if args.noise == 'random' else None
+
+    return serve(proto_in, proto_out, read, answer)
 
 
 def read_request(stream, torch, age_groups):

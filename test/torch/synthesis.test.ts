@@ -33,7 +33,7 @@ async function renderOnce(checkpoint: string, args: string[], faces: Float32Arra
   return { header, answer };
 }
 
-withTorch(`face age synthesis through the worker (python/ecaf_torch/synth_worker.py)${NO_TORCH_NOTE}`, () => {
+withTorch('face age synthesis through the worker (python/ecaf_torch/synth_worker.py)', () => {
   let checkpoint: string;
   const face = randomImages(1, 17);
   beforeAll(() => {
