@@ -5,9 +5,10 @@ import sharp from 'sharp';
 import { runSynthesis, type SynthesisOptions } from '../../src/synthesis/index.js';
 import { makeRoot } from '../benchmark/fixtures.js';
 import { runEcaf } from '../helpers/cli.js';
-import { makeCheckpoints, withTorch } from '../torch/torch-helpers.js';
+import { synthesisCheckpoint } from '../torch/synthesis-helpers.js';
+import { makeCheckpoint, withTorch } from '../torch/torch-helpers.js';
 
-// a narrow checkpoint (every key of the released one, style width 32) renders a face in well under a second on 2 cores;
+// the narrow checkpoint of test/torch/synthesis.test.ts (every key of the released one, made once per run) renders fast on 2 cores;
 // the same request giving the same bytes twice is test/torch/synthesis.test.ts's
 withTorch('ecaf synthesize with a random-weight checkpoint', () => {
   let dir: string;
@@ -21,12 +22,8 @@ withTorch('ecaf synthesize with a random-weight checkpoint', () => {
     root = path.join(dir, 'root');
     await makeRoot(root);
     await fs.writeFile(path.join(root, 'ids.txt'), '# three of the sixteen\nP0_child_1\nP1_adult_2.jpg\n\nP2_adult_1\n');
-    ckpt = path.join(dir, 'mtlface.pth');
-    recognitionOnly = path.join(dir, 'recognition.pth');
-    await makeCheckpoints([
-      [ckpt, ['--synthesis', '--synthesis-width', '32', '--seed', '3']],
-      [recognitionOnly, ['--age-head']],
-    ]);
+    ckpt = synthesisCheckpoint(dir);
+    recognitionOnly = await makeCheckpoint(path.join(dir, 'recognition.pth'), ['--age-head']);
   }, 120_000);
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
