@@ -57,7 +57,7 @@ model = prepare(model, device)
 n = int(sys.argv[4])
 x = torch.rand(n, 3, 112, 112) * 2 - 1
 t = time.perf_counter()
-render(model, x, [0] * n, list(range(7)), device, fp16)
+render(model, x, list(range(7)), device, fp16)
 print(json.dumps({'seconds': time.perf_counter() - t, 'threads': torch.get_num_threads()}))
 `;
 
