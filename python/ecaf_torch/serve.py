@@ -1,13 +1,15 @@
 """The serving loop both workers share (worker.py, synth_worker.py): the protocol owns the real
 stdout, Ctrl-C is left to ecaf, a reader thread fills the next request from the pipe while the
 model runs, and an error goes back verbatim as a status-1 frame (protocol.py)."""
+import argparse
 import os
 import queue
+import sys
 import signal
 import threading
 import traceback
 
-from .protocol import RESPONSE, STATUS_ERROR, widen_pipe
+from .protocol import EXIT_BAD_INPUT, EXIT_NO_TORCH, RESPONSE, STATUS_ERROR, torch_missing, widen_pipe
 
 
 def open_pipes():
@@ -21,6 +23,43 @@ def open_pipes():
     widen_pipe(proto_in.fileno())
     widen_pipe(proto_out.fileno())
     return proto_in, proto_out
+
+
+class Started:
+    """What a worker has once it may serve: its arguments, torch, the device and the loaded model."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def start(prog, loader, argv=None, options=()):
+    """A worker's start: CHECKPOINT [--device] [--fp16] and `options` ((flag, argparse keywords)
+    pairs) parsed, the pipes opened, torch imported, the checkpoint loaded by checkpoint.py's
+    `loader` (its name). A Started, or the exit code (protocol.py) after saying why on stderr."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument('checkpoint')
+    parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
+    parser.add_argument('--fp16', action='store_true')
+    for flag, kw in options:
+        parser.add_argument(flag, **kw)
+    args = parser.parse_args(argv)
+    proto_in, proto_out = open_pipes()
+    try:
+        import torch
+    except ImportError as err:
+        sys.stderr.write(torch_missing(err))
+        return EXIT_NO_TORCH
+    from . import checkpoint
+    from .runtime import DeviceError, pick_device, setup_threads
+
+    setup_threads()
+    try:
+        device, fp16, note = pick_device(args.device, args.fp16)
+        model, info = getattr(checkpoint, loader)(args.checkpoint)
+    except (checkpoint.CheckpointError, DeviceError) as err:
+        sys.stderr.write(f'{err}\n')
+        return EXIT_BAD_INPUT
+    return Started(args=args, torch=torch, device=device, fp16=fp16, note=note, model=model, info=info, proto_in=proto_in, proto_out=proto_out)
 
 
 def serve(proto_in, proto_out, read_request, answer):

@@ -4,44 +4,25 @@ for, as uint8 RGB (see protocol.py for the framing, the header and the noise):
   python3 -m ecaf_torch.synth_worker CHECKPOINT [--device auto|cpu|cuda] [--fp16] [--noise stored|random]
 A recognition-only checkpoint is refused with exit code 2, naming the missing key prefixes.
 """
-import argparse
 import json
 import struct
 import sys
 
-from .protocol import (EXIT_BAD_INPUT, EXIT_NO_TORCH, IMAGE_FLOATS, IMAGE_SIDE, RESPONSE, STATUS_OK, SYNTH_REQUEST,
-                       read_exact, torch_missing)
-from .serve import open_pipes, serve
+from .protocol import IMAGE_FLOATS, IMAGE_SIDE, RESPONSE, STATUS_OK, SYNTH_REQUEST, read_exact
+from .serve import serve, start
 
 NOISE_MODES = ('stored', 'random')
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='ecaf_torch.synth_worker')
-    parser.add_argument('checkpoint')
-    parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
-    parser.add_argument('--fp16', action='store_true')
-    parser.add_argument('--noise', default='stored', choices=NOISE_MODES)
-    args = parser.parse_args(argv)
-    proto_in, proto_out = open_pipes()
-
-    try:
-        import torch
-    except ImportError as err:
-        sys.stderr.write(torch_missing(err))
-        return EXIT_NO_TORCH
-    from .checkpoint import CheckpointError, load_synthesis
+    started = start('ecaf_torch.synth_worker', 'load_synthesis', argv, [('--noise', {'default': 'stored', 'choices': NOISE_MODES})])
+    if isinstance(started, int):
+        return started
+    args, torch, device, fp16, note, info, proto_in, proto_out = started.args, started.torch, started.device, started.fp16, started.note, started.info, started.proto_in, started.proto_out
     from .models.recognition import AGE_GROUPS
-    from .runtime import DeviceError, device_name, pick_device, prepare, random_noise, render, setup_threads
+    from .runtime import device_name, prepare, random_noise, render
 
-    setup_threads()
-    try:
-        device, fp16, note = pick_device(args.device, args.fp16)
-        model, info = load_synthesis(args.checkpoint)
-    except (CheckpointError, DeviceError) as err:
-        sys.stderr.write(f'{err}\n')
-        return EXIT_BAD_INPUT
-    model = prepare(model, device)
+    model = prepare(started.model, device)
     header = {
         'size': IMAGE_SIDE, 'groups': AGE_GROUPS, 'noise': args.noise, 'device': device_name(device, fp16),
         'fp16': fp16, 'note': note, 'variant': info.variant, 'depth': info.depth, 'prefix': info.prefix,

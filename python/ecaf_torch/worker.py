@@ -3,40 +3,23 @@ stdin with float32 embeddings on stdout (see protocol.py); a checkpoint with an 
 answers each image's age and age-group logits after its embedding (header `columns`). Run by src/models/torch.ts:
   python3 -m ecaf_torch.worker CHECKPOINT [--device auto|cpu|cuda] [--fp16]
 """
-import argparse
 import json
 import sys
 
-from .protocol import EXIT_BAD_INPUT, EXIT_NO_TORCH, IMAGE_FLOATS, REQUEST, RESPONSE, STATUS_OK, read_exact, torch_missing
-from .serve import open_pipes, serve
+from .protocol import IMAGE_FLOATS, REQUEST, RESPONSE, STATUS_OK, read_exact
+from .serve import serve, start
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='ecaf_torch.worker')
-    parser.add_argument('checkpoint')
-    parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
-    parser.add_argument('--fp16', action='store_true')
-    args = parser.parse_args(argv)
-    proto_in, proto_out = open_pipes()
-
-    try:
-        import torch
-    except ImportError as err:
-        sys.stderr.write(torch_missing(err))
-        return EXIT_NO_TORCH
-    from .checkpoint import CheckpointError, load_model
+    started = start('ecaf_torch.worker', 'load_model', argv)
+    if isinstance(started, int):
+        return started
+    torch, device, fp16, note, info, proto_in, proto_out = started.torch, started.device, started.fp16, started.note, started.info, started.proto_in, started.proto_out
     from .models.recognition import AGE_GROUPS, EMBEDDING_DIM, inference_model
-    from .runtime import DeviceError, device_name, pick_device, prepare, run, setup_threads
+    from .runtime import device_name, prepare, run
 
-    setup_threads()
-    try:
-        device, fp16, note = pick_device(args.device, args.fp16)
-        model, info = load_model(args.checkpoint)
-    except (CheckpointError, DeviceError) as err:
-        sys.stderr.write(f'{err}\n')
-        return EXIT_BAD_INPUT
     age_head = info.age_keys > 0
-    model = prepare(inference_model(model), device)
+    model = prepare(inference_model(started.model), device)
     header = {
         'dim': EMBEDDING_DIM, 'columns': EMBEDDING_DIM + (1 + AGE_GROUPS if age_head else 0), 'device': device_name(device, fp16), 'fp16': fp16, 'note': note, 'variant': info.variant,
         'depth': info.depth, 'prefix': info.prefix, 'ageHead': age_head, 'describe': info.describe(),
