@@ -1,13 +1,11 @@
 import { execFile, execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { ReferenceCache } from '../helpers/reference-cache.js';
 import { sharedFolder } from '../helpers/run-dir.js';
-import { IMAGE_FLOATS, pythonEnv, pythonExecutable } from './torch-helpers.js';
+import { IMAGE_FLOATS, fileDigest, pythonEnv, pythonExecutable } from './torch-helpers.js';
 
 const run = promisify(execFile);
 const HERE = path.dirname(new URL(import.meta.url).pathname);
@@ -101,21 +99,6 @@ export class SynthWorker {
     this.proc.stdin.end();
     return this.exited;
   }
-}
-
-/** sha256 of a checkpoint, once per file and test file (hashing 560 MB takes seconds here). */
-const digests = new Map<string, Promise<string>>();
-function fileDigest(file: string): Promise<string> {
-  let digest = digests.get(file);
-  if (!digest) {
-    digest = (async () => {
-      const h = createHash('sha256');
-      for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-      return h.digest('hex');
-    })();
-    digests.set(file, digest);
-  }
-  return digest;
 }
 
 /** The reference's faces by input digest (test/helpers/reference-cache.ts), base64 of the uint8 output. */

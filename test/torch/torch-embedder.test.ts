@@ -10,6 +10,7 @@ import {
   NO_TORCH_NOTE,
   makeCheckpoint,
   makeCheckpoints,
+  finishForwardReferences,
   maxAbs,
   maxAbsDiff,
   onnxForward,
@@ -30,7 +31,10 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('ecaf-torch-'));
 });
-afterAll(() => cleanup());
+afterAll(async () => {
+  finishForwardReferences('torch-embedder.test.ts');
+  await cleanup();
+});
 
 /** Worker embeddings (sent as frames of `batch`) against the plain functional forward. */
 async function expectWorkerMatchesReference(file: string, prefix: string, n: number, batch: number) {

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pythonEnv, pythonExecutable } from '../../src/models/torch-python.js';
 import { packageFile } from '../../src/util/paths.js';
 import { describeWithPython, pythonSkipReason } from '../helpers/python.js';
+import { ReferenceCache } from '../helpers/reference-cache.js';
 
 const run = promisify(execFile);
 
@@ -53,19 +56,58 @@ async function readF32(file: string): Promise<Float32Array> {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
+/** sha256 of a checkpoint, once per file and test file (hashing hundreds of MB takes seconds here). */
+const digests = new Map<string, Promise<string>>();
+export function fileDigest(file: string): Promise<string> {
+  let digest = digests.get(file);
+  if (!digest) {
+    digest = (async () => {
+      const h = createHash('sha256');
+      for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+      return h.digest('hex');
+    })();
+    digests.set(file, digest);
+  }
+  return digest;
+}
+
 /** Raw embeddings from test/torch/reference_forward.py: plain torch.nn.functional on the state dict. */
 export async function referenceForward(checkpoint: string, prefix: string, input: Float32Array, dir: string): Promise<Float32Array> {
   return (await referenceForwardWithAge(checkpoint, prefix, input, dir, false)).embeddings;
 }
 
-/** The same, plus (withAge) the age head's rows: age in years then the 7 age-group logits. */
+/** reference_forward.py's outputs by input digest (test/helpers/reference-cache.ts): base64 of the float32 embeddings and age rows. */
+const forwardCache = ReferenceCache.open<{ embeddings: string; age?: string }>(path.join(path.dirname(REFERENCE), 'fixtures', 'forward-reference.json'));
+
+/** Says which forward references were computed live (and stores them with ECAF_REFRESH_REFERENCES=1). */
+export function finishForwardReferences(label: string): void {
+  forwardCache.finish(label);
+}
+
+const f32 = (b64: string): Float32Array => {
+  const bytes = Buffer.from(b64, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+};
+const b64 = (x: Float32Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+
+/**
+ * The same, plus (withAge) the age head's rows: age in years then the 7 age-group logits. From
+ * the cache when the script, the checkpoint's bytes (make_checkpoint writes the same bytes for
+ * the same arguments and file name), the prefix and the input are unchanged; else run live.
+ */
 export async function referenceForwardWithAge(checkpoint: string, prefix: string, input: Float32Array, dir: string, withAge = true): Promise<{ embeddings: Float32Array; age?: Float32Array }> {
+  const inputBytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const key = ReferenceCache.key(await readFile(REFERENCE), await fileDigest(checkpoint), prefix, inputBytes, String(withAge));
+  const hit = forwardCache.get(key);
+  if (hit) return { embeddings: f32(hit.embeddings), ...(hit.age !== undefined ? { age: f32(hit.age) } : {}) };
   const inFile = path.join(dir, 'ref-in.f32');
   const outFile = path.join(dir, 'ref-out.f32');
   const ageFile = path.join(dir, 'ref-age.f32');
-  await writeFile(inFile, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+  await writeFile(inFile, inputBytes);
   await run(pythonExecutable(), [REFERENCE, checkpoint, prefix, inFile, outFile, ...(withAge ? [ageFile] : [])]);
-  return { embeddings: await readF32(outFile), ...(withAge ? { age: await readF32(ageFile) } : {}) };
+  const out = { embeddings: await readF32(outFile), ...(withAge ? { age: await readF32(ageFile) } : {}) };
+  forwardCache.set(key, { embeddings: b64(out.embeddings), ...(out.age ? { age: b64(out.age) } : {}) });
+  return out;
 }
 
 /**
