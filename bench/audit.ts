@@ -6,7 +6,9 @@
  *    person. Found with the builtin model: near-duplicate recall and precision (by pairs), relabel
  *    recall, outliers on clean faces; and the hash distances of copies against other photos of one person.
  * 2. ECAF_BENCH_AUDIT_N (100000) synthetic 512-d embeddings in people of 10: the neighbour search
- *    (ONNX GEMM blocks) and the outlier and near-duplicate passes: seconds and peak memory.
+ *    (ONNX GEMM blocks) and the outlier and near-duplicate passes: seconds and peak memory; then the
+ *    same search as ECAF_BENCH_AUDIT_SHARDS (4; 0 skips) --search-only shards, one after another,
+ *    and the plain run's merge of their files, checked against the whole search.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -15,12 +17,14 @@ import sharp from 'sharp';
 import { runAudit } from '../dist/audit/index.js';
 import { nearDuplicates } from '../dist/audit/near.js';
 import { nearestNeighbours } from '../dist/audit/neighbours.js';
+import { searchKey, searchNeighbours, writeNeighbourShard } from '../dist/audit/neighbour-shards.js';
 import { identityOutliers } from '../dist/audit/outliers.js';
 import { hashDistance, hashOfFile } from '../dist/audit/phash.js';
 import { openOnnxBlockProduct } from '../dist/similarity/onnx-gemm.js';
 
 const SHARED = process.env.ECAF_SHARED_DATA ?? path.resolve('..', 'shared', 'data');
 const N = Number(process.env.ECAF_BENCH_AUDIT_N ?? 100_000);
+const SHARDS = Number(process.env.ECAF_BENCH_AUDIT_SHARDS ?? 4);
 const ALTER = ['jpeg60', 'scale85', 'crop3'] as const;
 
 async function altered(file: string, how: (typeof ALTER)[number] | 'none'): Promise<Buffer> {
@@ -126,11 +130,33 @@ async function scale(): Promise<void> {
   const hashes = Uint32Array.from({ length: 2 * N }, (_, i) => Math.imul(i + 1, 2654435761) >>> 0);
   const near = nearDuplicates({ ids, identity, hashes, hashed: new Uint8Array(N).fill(1), neighbours: nb });
   const t2 = performance.now();
-  clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
-  await gemm.close();
   console.log(`## search at scale: ${N} images x ${dim}-d (people of ${per}), ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}`);
   console.log(`neighbours (k=10, ONNX GEMM blocks) ${((t1 - t0) / 1000).toFixed(1)} s; outliers + near duplicates ${((t2 - t1) / 1000).toFixed(1)} s; total ${((t2 - t0) / 1000).toFixed(1)} s; peak RSS ${(peak / 2 ** 30).toFixed(2)} GiB (${out.length} outliers, ${near.length} near groups on clean data)`);
+  if (SHARDS > 0) {
+    // the same search as SHARDS --search-only tasks, one after another here, then the plain run's merge of their files
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ecaf-bench-nbr-'));
+    const key = searchKey(ids, x, dim, 10);
+    const times: string[] = [];
+    for (let i = 0; i < SHARDS; i++) {
+      const t = performance.now();
+      await writeNeighbourShard(dir, i, SHARDS, key, await nearestNeighbours(x, N, dim, { k: 10, product: gemm.product, shards: { count: SHARDS, take: [i] } }));
+      times.push(((performance.now() - t) / 1000).toFixed(1));
+    }
+    const t3 = performance.now();
+    const merged = await searchNeighbours({ ids, x, dim, k: 10, product: gemm.product, dir, log: () => undefined });
+    const t4 = performance.now();
+    let differ = 0;
+    for (let q = 0; q < N; q++) {
+      const a = new Set(nb.index.subarray(q * 10, q * 10 + 10));
+      if (!merged.index.subarray(q * 10, q * 10 + 10).every((j) => a.has(j))) differ++;
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    await fs.rm(dir, { recursive: true, force: true });
+    console.log(`in ${SHARDS} search shards: ${times.join(', ')} s each (search and its file); the plain run's read and merge of the files ${((t4 - t3) / 1000).toFixed(1)} s; rows unlike the whole search's: ${differ}; peak RSS ${(peak / 2 ** 30).toFixed(2)} GiB; load ${os.loadavg()[0]!.toFixed(2)}`);
+  }
+  clearInterval(timer);
+  await gemm.close();
 }
 
 console.log(`uptime: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -26,6 +26,7 @@ import { pairContamination, pairFileEffect, type ScoredRow } from './contaminati
 import { exactDuplicates } from './exact.js';
 import { flaggedIds, type AuditFindings } from './findings.js';
 import { nearDuplicates, NEAR_COSINE, NEAR_HASH_BITS } from './near.js';
+import { fitsNeighbourShard, neighbourShardFile, searchKey, searchNeighbours, writeNeighbourShard } from './neighbour-shards.js';
 import { nearestNeighbours } from './neighbours.js';
 import { AGE_WINDOW, identityOutliers, OUTLIER_MARGIN } from './outliers.js';
 import { hashOfFile } from './phash.js';
@@ -38,6 +39,8 @@ export interface AuditOptions extends Omit<OpenEmbedderOptions, 'log'> {
   out?: string;
   /** Only embed (this shard's images) into the cache; a later plain run audits from it. */
   embedOnly?: boolean;
+  /** Only search this shard's part of the neighbours (every image embedded, from the cache where it is) into neighbours/; a later plain run merges them. */
+  searchOnly?: boolean;
   shard?: Shard;
   signal?: AbortSignal;
   progress?: boolean;
@@ -59,6 +62,8 @@ export interface AuditRun extends StageResult<ImageOutcome> {
   dir: string;
   report?: AuditReport;
   sheet?: string;
+  /** searchOnly: the shard file written. */
+  neighbours?: string;
 }
 
 /** Neighbours per image the near-duplicate and outlier searches look at. */
@@ -80,7 +85,9 @@ export function auditStage(o: AuditOptions): Stage<AuditInput, AuditTask, ImageO
   const dir = auditDir(o);
   const log = o.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`));
   let records: ReadonlyMap<string, EcafRecord> = new Map();
-  let written: { report?: AuditReport; sheet?: string } = {};
+  let written: { report?: AuditReport; sheet?: string; neighbours?: string } = {};
+  // a search shard embeds every image (the cache holds most), writing what it adds under its own tag
+  const cacheTag = o.shard ? `${o.searchOnly ? 'search-' : ''}shard-${o.shard.index}-of-${o.shard.count}` : undefined;
   let stopped = false;
   return {
     name: 'audit',
@@ -100,7 +107,7 @@ export function auditStage(o: AuditOptions): Stage<AuditInput, AuditTask, ImageO
           progress: o.progress,
           signal,
           cacheRoot: layout.cache,
-          cacheTag: o.shard ? `shard-${o.shard.index}-of-${o.shard.count}` : undefined,
+          cacheTag,
           onOutcome: (at, code) => {
             sink({ id: given[at]!.id, code });
             if (code !== 'dropped') progress?.tick();
@@ -113,6 +120,22 @@ export function auditStage(o: AuditOptions): Stage<AuditInput, AuditTask, ImageO
         const dim = e.dim;
         const x = new Float32Array(have.length * dim);
         have.forEach((i, r) => x.set(e.vectors[i]!, r * dim));
+        const gemm = await openOnnxBlockProduct();
+        let neighbours;
+        try {
+          if (o.searchOnly && o.shard) {
+            const { index, count } = o.shard;
+            const key = searchKey(ids, x, dim, NEIGHBOURS);
+            const file = neighbourShardFile(dir, index, count);
+            if (await fitsNeighbourShard(file, key, index, count)) log(`neighbours: ${file} is this shard's search of these embeddings already: kept`);
+            else await writeNeighbourShard(dir, index, count, key, await nearestNeighbours(x, have.length, dim, { k: NEIGHBOURS, product: gemm.product, signal, shards: { count, take: [index] } }));
+            written = { neighbours: file };
+            return;
+          }
+          neighbours = await searchNeighbours({ ids, x, dim, k: NEIGHBOURS, product: gemm.product, dir, signal, log });
+        } finally {
+          await gemm.close();
+        }
         const male = have.map((i) => e.estimates?.[i]?.[1] ?? Number.NaN);
         const limit = pLimit(4);
         const hashes = new Uint32Array(2 * have.length).fill(0xffffffff);
@@ -121,13 +144,6 @@ export function auditStage(o: AuditOptions): Stage<AuditInput, AuditTask, ImageO
           const h = await hashOfFile(given[i]!.image.file).catch(() => undefined);
           if (h) [hashes[2 * r], hashes[2 * r + 1], hashed[r]] = [h[0], h[1], 1];
         })));
-        const gemm = await openOnnxBlockProduct();
-        let neighbours;
-        try {
-          neighbours = await nearestNeighbours(x, have.length, dim, { k: NEIGHBOURS, product: gemm.product, signal });
-        } finally {
-          await gemm.close();
-        }
         const findings = await findingsOf({ layout, records, ids, x, dim, male, hashes, hashed, neighbours });
         const report: AuditReport = {
           tool: 'ecaf',
@@ -230,6 +246,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditRun> {
     () => new Map<string, EcafRecord>(),
   );
   const images = await auditImages(layout.mtcnn, records);
-  const shard = o.shard;
+  // a search shard needs every image's embedding; an embedding shard embeds its own images
+  const shard = o.searchOnly ? undefined : o.shard;
   return runStage(auditStage(o), { records, images }, { signal: o.signal, ...(shard ? { select: (t: AuditTask) => inShard(t.id, shard) } : {}) });
 }

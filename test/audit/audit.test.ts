@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { runAudit } from '../../src/audit/index.js';
+import { auditDir, runAudit } from '../../src/audit/index.js';
 import { hashOfGrey, lowDct } from '../../src/audit/phash.js';
 import { FACE_API_DEMO_DIR } from '../../src/util/faceapi.js';
 import { runEcaf } from '../helpers/cli.js';
@@ -89,6 +89,24 @@ describe('ecaf audit on real photos', () => {
     expect(report.model).toMatchObject({ name: 'builtin', dim: 128 });
     expect(await fs.stat(path.join(run.dir, 'audit.md'))).toBeTruthy();
     expect(await fs.stat(path.join(run.dir, 'flagged.png'))).toBeTruthy();
+  }, 120_000);
+
+  it('the neighbour search in shards (--search-only --shard K/N, then a plain run that merges them) finds the same', async () => {
+    const dir = auditDir({ root, model: 'builtin' });
+    const before = JSON.parse(await fs.readFile(path.join(dir, 'audit.json'), 'utf8'));
+    const part = await runAudit({ root, model: 'builtin', searchOnly: true, shard: { index: 0, count: 2, source: 'flag', from: '0/2' }, progress: false, log: () => undefined });
+    expect(part.outcomes).toMatchObject({ embedded: 0, cached: 16 });
+    expect(part.neighbours).toBe(path.join(dir, 'neighbours', '0-of-2.bin'));
+    const cli = await runEcaf('audit', '--root', root, '--search-only', '--shard', '1/2');
+    expect([cli.code, cli.stderr]).toEqual([0, '']);
+    expect(cli.stdout).toContain(`search-only: this shard's neighbours in ${path.join(dir, 'neighbours', '1-of-2.bin')}`);
+    const lines: string[] = [];
+    const merged = await runAudit({ root, model: 'builtin', progress: false, log: (l) => lines.push(l) });
+    expect(lines).toContain('neighbours: 2 of 2 shard files merged');
+    for (const key of ['duplicates', 'outliers', 'inconsistent', 'pairs']) expect(merged.report![key as 'duplicates']).toEqual(before[key]);
+    // the steps are two: one at a time, and a search shard needs its shard
+    expect((await runEcaf('audit', '--root', root, '--search-only')).code).toBe(2);
+    expect((await runEcaf('audit', '--root', root, '--shard', '0/2')).code).toBe(2);
   }, 120_000);
 
   it('pairs --exclude audit leaves the flagged images out, and its .json says how many and why', async () => {

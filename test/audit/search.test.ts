@@ -1,7 +1,11 @@
 import { jsBlockProduct } from '../../src/similarity/block-product.js';
 import { exactDuplicates } from '../../src/audit/exact.js';
 import { nearDuplicates } from '../../src/audit/near.js';
-import { nearestNeighbours } from '../../src/audit/neighbours.js';
+import { mergeNeighbours, nearestNeighbours, neighbourShardOfBlock, type Neighbours } from '../../src/audit/neighbours.js';
+import { fitsNeighbourShard, neighbourShardFile, readNeighbourShards, searchKey, searchNeighbours, writeNeighbourShard } from '../../src/audit/neighbour-shards.js';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { identityOutliers } from '../../src/audit/outliers.js';
 import { inconsistencies, iou } from '../../src/audit/consistency.js';
 
@@ -38,6 +42,58 @@ describe('the neighbour search', () => {
       const brute = Array.from({ length: n }, (_, j) => j).filter((j) => j !== i).sort((a, b) => all[i * n + b]! - all[i * n + a]!).slice(0, 5);
       expect(Array.from(got.score.subarray(i * 5, i * 5 + 5))).toEqual(brute.map((j) => expect.closeTo(all[i * n + j]!, 5)));
       expect(new Set(got.index.subarray(i * 5, i * 5 + 5))).toEqual(new Set(brute));
+    }
+  });
+});
+
+/** Every row's neighbours as a set of "index:score" (ties may come in either order). */
+const rowsOf = (nb: Neighbours, n: number) => Array.from({ length: n }, (_, q) => new Set(Array.from(nb.index.subarray(q * nb.k, (q + 1) * nb.k), (j, i) => `${j}:${nb.score[q * nb.k + i]}`)));
+
+describe('the neighbour search in shards', () => {
+  const n = 157;
+  const dim = 24;
+  const { x } = people(20, 8, dim, 0.8, 11);
+  const xs = x.subarray(0, n * dim);
+  const ids = Array.from({ length: n }, (_, i) => `img${i}`);
+
+  it('deals every block to one shard, the pairs of blocks evenly', () => {
+    for (const [blocks, count] of [[10, 3], [7, 2], [1, 4], [12, 12]] as const) {
+      const work = new Array<number>(count).fill(0);
+      for (let b = 0; b < blocks; b++) work[neighbourShardOfBlock(b, blocks, count)]! += blocks - b;
+      expect(work.reduce((a, w) => a + w, 0)).toBe((blocks * (blocks + 1)) / 2);
+      // the pairs (b, blocks-1-b) cost blocks+1 each: no shard holds more than one pair above another
+      expect(Math.max(...work) - Math.min(...work)).toBeLessThanOrEqual(blocks + 1);
+    }
+  });
+
+  it('the shards of any count, merged, equal the whole search', async () => {
+    const whole = await nearestNeighbours(xs, n, dim, { k: 5, block: 16 });
+    for (const count of [1, 2, 3, 7, 12]) {
+      const parts = await Promise.all(Array.from({ length: count }, (_, i) => nearestNeighbours(xs, n, dim, { k: 5, block: 16, shards: { count, take: [i] } })));
+      expect(rowsOf(mergeNeighbours(parts, n), n)).toEqual(rowsOf(whole, n));
+    }
+  });
+
+  it('shard files: read back when they fit the images and embeddings, the missing shards searched by the plain run', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ecaf-nbr-'));
+    try {
+      const key = searchKey(ids, xs, dim, 5, 16);
+      const whole = await nearestNeighbours(xs, n, dim, { k: 5, block: 16 });
+      for (const i of [0, 2]) await writeNeighbourShard(dir, i, 3, key, await nearestNeighbours(xs, n, dim, { k: 5, block: 16, shards: { count: 3, take: [i] } }));
+      expect(await fitsNeighbourShard(neighbourShardFile(dir, 0, 3), key, 0, 3)).toBe(true);
+      expect(await fitsNeighbourShard(neighbourShardFile(dir, 1, 3), key, 1, 3)).toBe(false);
+      // another embedding of one image: the files no longer fit
+      const moved = Float32Array.from(xs);
+      moved[5] = -moved[5]!;
+      const other = searchKey(ids, moved, dim, 5, 16);
+      expect(await fitsNeighbourShard(neighbourShardFile(dir, 0, 3), other, 0, 3)).toBe(false);
+      expect(await readNeighbourShards(dir, other)).toMatchObject({ count: 0, stale: 2 });
+      const lines: string[] = [];
+      const got = await searchNeighbours({ ids, x: xs, dim, k: 5, block: 16, product: jsBlockProduct, dir, log: (l) => lines.push(l) });
+      expect(lines).toEqual(['neighbours: 2 of 3 shard files merged; searching shard 1 here']);
+      expect(rowsOf(got, n)).toEqual(rowsOf(whole, n));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });

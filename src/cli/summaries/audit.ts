@@ -1,11 +1,12 @@
 import type { AuditRun } from '../../audit/index.js';
 
 /** What `ecaf audit` prints: the images, each kind of finding counted, and where the report is. */
-export function formatAuditRun(r: AuditRun, embedOnly = false): string {
+export function formatAuditRun(r: AuditRun, only?: 'embed' | 'search'): string {
   const o = r.outcomes;
   const lines = [`audit: ${o.embedded} images embedded, ${o.cached} from the cache${o.missing ? `, ${o.missing} missing` : ''}${o.dropped ? `, ${o.dropped} left` : ''} in ${r.seconds.toFixed(1)} s`];
   if (r.interrupted) lines.push('  interrupted: the embeddings done are cached; run the same ecaf audit command to go on');
-  else if (embedOnly) lines.push('  embed-only: a plain ecaf audit run (every shard done) writes the findings from the cache');
+  else if (only === 'embed') lines.push('  embed-only: a plain ecaf audit run (every shard done) writes the findings from the cache');
+  else if (only === 'search') lines.push(`  search-only: this shard's neighbours in ${r.neighbours}; a plain ecaf audit run merges every shard's and writes the findings`);
   else if (r.report) {
     const d = r.report.duplicates;
     const exact = d.filter((g) => g.kind === 'exact');
