@@ -1,7 +1,7 @@
 /**
- * The neighbour search split across processes (`ecaf audit --search-only --shard K/N`): each
- * shard's partial top-k is saved as `neighbours/<K>-of-<N>.bin` in the audit folder, and the plain
- * run merges the set, searching itself any shard that is not there. A file counts only for the
+ * The neighbour search split across processes (docs/cluster.md, "Audit in three steps"): each
+ * search shard's partial top-k is saved as `neighbours/<K>-of-<N>.bin` in the audit folder, and the
+ * plain run merges the set, searching itself any shard that is not there. A file counts only for the
  * same images and embeddings: its header holds a digest of the ids and vectors it was searched on.
  */
 import { createHash } from 'node:crypto';

@@ -51,8 +51,9 @@ function ecaf(args: string[], stopWhen?: (out: Run) => boolean | Promise<boolean
   child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), void check()));
   child.stderr.on('data', (d: Buffer) => ((out.stderr += d.toString()), void check()));
   const timer = setInterval(() => void check(), 50);
+  // 'close', not 'exit': under load the last output can come after the exit event
   return new Promise((resolve) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearInterval(timer);
       if (stopWhen && !sent) throw new Error(`ecaf ${args.join(' ')} ended before it could be stopped:\n${out.stdout}${out.stderr}`);
       resolve({ ...out, code });

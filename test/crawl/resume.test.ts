@@ -56,8 +56,9 @@ function runCli(root: string, extra: string[] = [], kill?: { signal: NodeJS.Sign
       }
     }, 10);
   }
+  // 'close', not 'exit': under load the last stdout chunk can come after the exit event
   return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       clearInterval(timer);
       resolve({ code, signal, stdout });
     }),
