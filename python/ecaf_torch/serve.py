@@ -2,6 +2,7 @@
 stdout, Ctrl-C is left to ecaf, a reader thread fills the next request from the pipe while the
 model runs, and an error goes back verbatim as a status-1 frame (protocol.py)."""
 import argparse
+import json
 import os
 import queue
 import sys
@@ -30,6 +31,19 @@ class Started:
 
     def __init__(self, **kw):
         self.__dict__.update(kw)
+
+    def send_header(self, **extra):
+        """The first stdout line: what every worker says of the checkpoint and where it runs
+        (src/models/torch-pipe.ts's TorchHeader), then the worker's own `extra` fields."""
+        from .runtime import device_name
+        torch, info = self.torch, self.info
+        header = {
+            'device': device_name(self.device, self.fp16), 'fp16': self.fp16, 'note': self.note,
+            'variant': info.variant, 'depth': info.depth, 'prefix': info.prefix, 'describe': info.describe(),
+            'torch': torch.__version__, 'threads': torch.get_num_threads(),
+            'gpu': torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else '', **extra,
+        }
+        self.proto_out.write((json.dumps(header) + '\n').encode())
 
 
 def start(prog, loader, argv=None, options=()):

@@ -4,7 +4,6 @@ for, as uint8 RGB (see protocol.py for the framing, the header and the noise):
   python3 -m ecaf_torch.synth_worker CHECKPOINT [--device auto|cpu|cuda] [--fp16] [--noise stored|random]
 A recognition-only checkpoint is refused with exit code 2, naming the missing key prefixes.
 """
-import json
 import struct
 import sys
 
@@ -18,19 +17,12 @@ def main(argv=None):
     started = start('ecaf_torch.synth_worker', 'load_synthesis', argv, [('--noise', {'default': 'stored', 'choices': NOISE_MODES})])
     if isinstance(started, int):
         return started
-    args, torch, device, fp16, note, info, proto_in, proto_out = started.args, started.torch, started.device, started.fp16, started.note, started.info, started.proto_in, started.proto_out
+    args, torch, device, fp16 = started.args, started.torch, started.device, started.fp16
     from .models.recognition import AGE_GROUPS
-    from .runtime import device_name, prepare, random_noise, render
+    from .runtime import prepare, random_noise, render
 
     model = prepare(started.model, device)
-    header = {
-        'size': IMAGE_SIDE, 'groups': AGE_GROUPS, 'noise': args.noise, 'device': device_name(device, fp16),
-        'fp16': fp16, 'note': note, 'variant': info.variant, 'depth': info.depth, 'prefix': info.prefix,
-        'styleDim': model.decoder.latent_avg.shape[-1], 'describe': info.describe(),
-        'torch': torch.__version__, 'threads': torch.get_num_threads(),
-        'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else '',
-    }
-    proto_out.write((json.dumps(header) + '\n').encode())
+    started.send_header(size=IMAGE_SIDE, groups=AGE_GROUPS, noise=args.noise, styleDim=model.decoder.latent_avg.shape[-1])
 
     def answer(request):
         batch, groups, noise = request
@@ -45,7 +37,7 @@ def main(argv=None):
         # random noise is drawn here, in the reader thread, while the device renders the batch before
         return faces, groups, {k: random_noise(seeds, k) for k in groups} if args.noise == 'random' else None
 
-    return serve(proto_in, proto_out, read, answer)
+    return serve(started.proto_in, started.proto_out, read, answer)
 
 
 def read_request(stream, torch, age_groups):

@@ -3,7 +3,6 @@ stdin with float32 embeddings on stdout (see protocol.py); a checkpoint with an 
 answers each image's age and age-group logits after its embedding (header `columns`). Run by src/models/torch.ts:
   python3 -m ecaf_torch.worker CHECKPOINT [--device auto|cpu|cuda] [--fp16]
 """
-import json
 import sys
 
 from .protocol import IMAGE_FLOATS, REQUEST, RESPONSE, STATUS_OK, read_exact
@@ -14,25 +13,19 @@ def main(argv=None):
     started = start('ecaf_torch.worker', 'load_model', argv)
     if isinstance(started, int):
         return started
-    torch, device, fp16, note, info, proto_in, proto_out = started.torch, started.device, started.fp16, started.note, started.info, started.proto_in, started.proto_out
+    torch, device, fp16 = started.torch, started.device, started.fp16
     from .models.recognition import AGE_GROUPS, EMBEDDING_DIM, inference_model
-    from .runtime import device_name, prepare, run
+    from .runtime import prepare, run
 
-    age_head = info.age_keys > 0
+    age_head = started.info.age_keys > 0
     model = prepare(inference_model(started.model), device)
-    header = {
-        'dim': EMBEDDING_DIM, 'columns': EMBEDDING_DIM + (1 + AGE_GROUPS if age_head else 0), 'device': device_name(device, fp16), 'fp16': fp16, 'note': note, 'variant': info.variant,
-        'depth': info.depth, 'prefix': info.prefix, 'ageHead': age_head, 'describe': info.describe(),
-        'torch': torch.__version__, 'threads': torch.get_num_threads(),
-        'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else '',
-    }
-    proto_out.write((json.dumps(header) + '\n').encode())
+    started.send_header(dim=EMBEDDING_DIM, columns=EMBEDDING_DIM + (1 + AGE_GROUPS if age_head else 0), ageHead=age_head)
 
     def answer(batch):
         out = run(model, batch, device, fp16).contiguous()
         return RESPONSE.pack(STATUS_OK, out.shape[0], out.shape[1]) + out.numpy().tobytes()
 
-    return serve(proto_in, proto_out, lambda stream: read_batch(stream, torch), answer)
+    return serve(started.proto_in, started.proto_out, lambda stream: read_batch(stream, torch), answer)
 
 
 def read_batch(stream, torch):

@@ -4,12 +4,12 @@
  * they show the same face (`sameFace`: their face rectangles or aligned boxes overlap). Pure.
  */
 import type { DuplicateFinding } from './findings.js';
+import { groupBy } from '../util/group.js';
 
 export function exactDuplicates(sha: ReadonlyMap<string, string>, identityOf: (id: string) => string, sameFace: (a: string, b: string) => boolean = () => true): DuplicateFinding[] {
-  const byHash = new Map<string, string[]>();
-  for (const [id, h] of sha) byHash.set(h, [...(byHash.get(h) ?? []), id]);
   const out: DuplicateFinding[] = [];
-  for (const all of byHash.values()) {
+  for (const pairs of groupBy(sha, ([, h]) => h).values()) {
+    const all = pairs.map(([id]) => id);
     if (all.length < 2) continue;
     all.sort();
     // faces of one photo: each joins the first group whose face it shows

@@ -7,6 +7,7 @@
 import { jsBlockProduct } from '../similarity/block-product.js';
 import type { OutlierFinding } from './findings.js';
 import type { Neighbours } from './neighbours.js';
+import { groupBy } from '../util/group.js';
 
 export const AGE_WINDOW = 10;
 /** Images of its own identity an image is compared with at least (the identity needs one more). */
@@ -35,10 +36,8 @@ const meanTop = (v: number[]): number => {
 
 export function identityOutliers(s: OutlierInput): OutlierFinding[] {
   const margin = s.margin ?? OUTLIER_MARGIN;
-  const byIdentity = new Map<string, number[]>();
-  s.identity.forEach((p, i) => byIdentity.set(p, [...(byIdentity.get(p) ?? []), i]));
   const out: OutlierFinding[] = [];
-  for (const [p, members] of byIdentity) {
+  for (const [p, members] of groupBy(s.identity.map((_, i) => i), (i) => s.identity[i]!)) {
     if (members.length < OUTLIER_MIN_OTHERS + 1) continue;
     const m = members.length;
     const mine = new Float32Array(m * s.dim);
@@ -52,16 +51,11 @@ export function identityOutliers(s: OutlierInput): OutlierFinding[] {
       const own = meanTop(others.map(({ b }) => gram[a * m + b]!));
       // the other identities among its nearest images, each by its best few
       const k = s.neighbours.k;
-      const theirs = new Map<string, number[]>();
-      for (let t = 0; t < k; t++) {
-        const j = s.neighbours.index[i * k + t]!;
-        if (j < 0) break;
-        const q = s.identity[j]!;
-        if (q !== p) theirs.set(q, [...(theirs.get(q) ?? []), s.neighbours.score[i * k + t]!]);
-      }
+      const nearest = Array.from({ length: k }, (_, t) => i * k + t).filter((at) => s.neighbours.index[at]! >= 0 && s.identity[s.neighbours.index[at]!] !== p);
       let suspected: string | null = null;
       let best = Number.NEGATIVE_INFINITY;
-      for (const [q, v] of theirs) {
+      for (const [q, ats] of groupBy(nearest, (at) => s.identity[s.neighbours.index[at]!]!)) {
+        const v = ats.map((at) => s.neighbours.score[at]!);
         // one close image of another identity is its own outlier (or a duplicate), not evidence against this one
         if (v.length < OUTLIER_MIN_OTHERS) continue;
         const sim = meanTop(v);

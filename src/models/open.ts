@@ -16,6 +16,8 @@ export interface OpenEmbedderOptions {
   batch?: number;
   /** fp16 autocast (PyTorch on CUDA). */
   fp16?: boolean;
+  /** PyTorch: the checkpoint's sha256 when the caller has it already. */
+  sha256?: string;
   log?: (line: string) => void;
 }
 
@@ -43,7 +45,7 @@ export async function openEmbedder(model: string, opts: OpenEmbedderOptions = {}
   if (ext === '.onnx') return openOnnxEmbedder(model, opts);
   if (TORCH_EXTENSIONS.includes(ext)) {
     refuseOnnxFlags(opts, 'MTLFace checkpoints take 112x112 RGB in [-1, 1]');
-    return openTorchEmbedder(model, { device: opts.device, fp16: opts.fp16, batch: opts.batch, log: opts.log });
+    return openTorchEmbedder(model, { device: opts.device, fp16: opts.fp16, batch: opts.batch, sha256: opts.sha256, log: opts.log });
   }
   throw new InputError({ option: 'model', expected: `"builtin", a .onnx file, or a PyTorch checkpoint (${TORCH_EXTENSIONS.join(' ')})`, actual: model });
 }

@@ -1,5 +1,38 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError, UsageError } from '../util/errors.js';
+import { fileSha256 } from '../util/hash.js';
 import { pythonEnv, pythonExecutable, pythonFailure, pythonSpawnFailure } from './torch-python.js';
+
+export type TorchDevice = 'auto' | 'cpu' | 'cuda';
+
+/** What every python/ecaf_torch worker's header says of the checkpoint and where it runs (serve.py's Started.header). */
+export interface TorchHeader {
+  device: string;
+  fp16: boolean;
+  note: string;
+  variant: string;
+  depth: string;
+  prefix: string;
+  describe: string;
+  torch: string;
+  threads: number;
+  gpu: string;
+}
+
+/** How a worker is started, whatever it serves. */
+export interface TorchOpenOptions {
+  device?: TorchDevice;
+  /** fp16 autocast on CUDA (ignored, and said so, when `auto` finds no GPU). */
+  fp16?: boolean;
+  /** Most items per frame sent to the worker; larger calls are split. */
+  batch?: number;
+  /** The checkpoint's sha256 when the caller has it already (a checkpoint of 1 GB is seconds to read again). */
+  sha256?: string;
+  /** Where notes such as "auto: no CUDA, running on CPU" go (default: stderr). */
+  log?: (line: string) => void;
+}
 
 /** Frame header of every answer of python/ecaf_torch/protocol.py: little-endian uint32 status, a, b. */
 const RESPONSE_BYTES = 12;
@@ -134,4 +167,48 @@ export class TorchPipe<Header> {
     await this.exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * A worker started on a checkpoint file: the file and the batch size checked, then its header
+ * and the file's sha256 (the caller's, or hashed while the worker loads); closed on failure.
+ */
+export async function startTorchWorker<W extends { ready: Promise<TorchHeader>; close(): Promise<void> }>(
+  checkpoint: string,
+  o: TorchOpenOptions,
+  defaultBatch: number,
+  start: (file: string) => W,
+): Promise<{ file: string; batch: number; worker: W; header: Awaited<W['ready']>; sha256: string }> {
+  const file = path.resolve(checkpoint);
+  if (!(await stat(file).catch(() => undefined))?.isFile()) throw new InputError({ file: checkpoint, expected: 'a PyTorch checkpoint file', found: 'nothing there' });
+  const batch = o.batch ?? defaultBatch;
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a positive integer, got ${batch}`);
+  const worker = start(file);
+  const [header, sha256] = await Promise.all([worker.ready as Promise<Awaited<W['ready']>>, o.sha256 ?? fileSha256(file)]).catch(async (err: unknown) => {
+    await worker.close();
+    throw err;
+  });
+  if (header.note) (o.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`)))(header.note);
+  return { file, batch, worker, header, sha256 };
+}
+
+/** The worker's account of the checkpoint and where it runs, for a report's details. */
+export function runtimeDetails(h: TorchHeader): Record<string, string | number> {
+  return { checkpoint: h.describe, torch: h.torch, ...(h.gpu ? { gpu: h.gpu } : { threads: h.threads }), ...(h.note ? { note: h.note } : {}) };
+}
+
+/** Worker arguments every worker takes after its module: the checkpoint, the device, fp16. */
+export const workerArgs = (module: string, file: string, o: TorchOpenOptions): string[] => ['-m', module, file, '--device', o.device ?? 'auto', ...(o.fp16 ? ['--fp16'] : [])];
+
+/**
+ * `n` items sent `batch` at a time (every frame in flight at once: the worker reads the next
+ * while it runs one), the answers of `per` values each joined in order into `out`.
+ */
+export async function inBatches<T extends Float32Array | Uint8Array>(n: number, batch: number, per: number, send: (from: number, count: number) => Promise<T>, out: (length: number) => T): Promise<T> {
+  const parts: Promise<T>[] = [];
+  for (let i = 0; i < n; i += batch) parts.push(send(i, Math.min(batch, n - i)));
+  if (parts.length === 1) return parts[0]!;
+  const all = out(n * per);
+  (await Promise.all(parts)).forEach((o, k) => all.set(o, k * batch * per));
+  return all;
 }

@@ -1,36 +1,21 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, UsageError } from '../util/errors.js';
-import { fileSha256 } from '../util/hash.js';
 import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
-import { TORCH_PREPROCESSING, type TorchDevice } from './torch.js';
-import { TorchPipe } from './torch-pipe.js';
+import { IMAGE_FLOATS, TORCH_PREPROCESSING } from './torch.js';
+import { inBatches, runtimeDetails, startTorchWorker, TorchPipe, workerArgs, type TorchHeader, type TorchOpenOptions } from './torch-pipe.js';
 
 export type SynthesisNoise = 'stored' | 'random';
 
-export interface TorchSynthesizerOptions {
-  device?: TorchDevice;
-  fp16?: boolean;
+/** Faces per frame unless told (`batch`): each renders up to 7 images. */
+export interface TorchSynthesizerOptions extends TorchOpenOptions {
   noise?: SynthesisNoise;
-  /** Most faces per frame sent to the worker (default 8: each renders up to 7 images). */
-  batch?: number;
-  /** The checkpoint's sha256 when the caller has it already (1.1 GB to read again otherwise). */
-  sha256?: string;
-  log?: (line: string) => void;
 }
+const DEFAULT_BATCH = 8;
 
 /** What the synthesis worker (python/ecaf_torch/synth_worker.py) says once the model is loaded. */
-interface SynthesisHeader {
+interface SynthesisHeader extends TorchHeader {
   size: number;
   groups: number;
   noise: SynthesisNoise;
-  device: string;
-  fp16: boolean;
-  note: string;
-  torch: string;
-  threads: number;
-  gpu: string;
-  describe: string;
 }
 
 export interface SynthesizerInfo {
@@ -57,26 +42,14 @@ export interface Synthesizer {
 }
 
 export const SYNTHESIS_PREPROCESSING = TORCH_PREPROCESSING;
-const IMAGE_FLOATS = 3 * 112 * 112;
 /** Request frame header of python/ecaf_torch/protocol.py's synthesis pipe: uint32 n, floats per image, group bitmask. */
 const REQUEST_BYTES = 12;
 
 /** An MTLFace checkpoint with its synthesis parts, run by the Python synthesis worker. */
 export async function openTorchSynthesizer(checkpoint: string, opts: TorchSynthesizerOptions = {}): Promise<Synthesizer> {
-  const file = path.resolve(checkpoint);
-  const st = await stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new InputError({ file: checkpoint, expected: 'a PyTorch checkpoint file', found: 'nothing there' });
-  const batch = opts.batch ?? 8;
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a positive integer, got ${batch}`);
-  const noise = opts.noise ?? 'stored';
-  const args = ['-m', 'ecaf_torch.synth_worker', file, '--device', opts.device ?? 'auto', '--noise', noise, ...(opts.fp16 ? ['--fp16'] : [])];
   const size = 112;
-  const pipe = new TorchPipe<SynthesisHeader>('the PyTorch synthesis worker', args, (a, b) => a * b * size * size * 3);
-  const [header, sha256] = await Promise.all([pipe.ready, opts.sha256 ?? fileSha256(file)]).catch(async (err: unknown) => {
-    await pipe.close();
-    throw err;
-  });
-  if (header.note) (opts.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`)))(header.note);
+  const start = (file: string) => new TorchPipe<SynthesisHeader>('the PyTorch synthesis worker', [...workerArgs('ecaf_torch.synth_worker', file, opts), '--noise', opts.noise ?? 'stored'], (a, b) => a * b * size * size * 3);
+  const { file, batch, worker: pipe, header, sha256 } = await startTorchWorker(checkpoint, opts, DEFAULT_BATCH, start);
   if (header.size !== size || header.groups !== AGE_GROUP_COUNT) {
     await pipe.close();
     throw new Error(`the PyTorch synthesis worker renders ${header.groups} groups of ${header.size}px, not ${AGE_GROUP_COUNT} of ${size}px`);
@@ -98,7 +71,7 @@ export async function openTorchSynthesizer(checkpoint: string, opts: TorchSynthe
       device: header.device,
       precision: header.fp16 ? 'fp16' : 'fp32',
       noise: header.noise,
-      details: { checkpoint: header.describe, torch: header.torch, ...(header.gpu ? { gpu: header.gpu } : { threads: header.threads }), ...(header.note ? { note: header.note } : {}) },
+      details: runtimeDetails(header),
     },
     size,
     async render(input, n, groups, seeds) {
@@ -107,16 +80,7 @@ export async function openTorchSynthesizer(checkpoint: string, opts: TorchSynthe
       const sorted = [...groups].sort((a, b) => a - b);
       if (!sorted.length || sorted.some((g, i) => !Number.isInteger(g) || g < 0 || g >= AGE_GROUP_COUNT || sorted[i - 1] === g)) throw new Error(`render: groups must be distinct integers 0..${AGE_GROUP_COUNT - 1}, got ${groups.join(',')}`);
       const per = sorted.length * size * size * 3;
-      const parts: Promise<Uint8Array>[] = [];
-      for (let i = 0; i < n; i += batch) {
-        const m = Math.min(batch, n - i);
-        parts.push(send(input.subarray(i * IMAGE_FLOATS, (i + m) * IMAGE_FLOATS), seeds.subarray(i, i + m), m, sorted));
-      }
-      const outs = await Promise.all(parts);
-      if (outs.length === 1) return outs[0]!;
-      const all = new Uint8Array(n * per);
-      outs.forEach((o, k) => all.set(o, k * batch * per));
-      return all;
+      return inBatches(n, batch, per, (i, m) => send(input.subarray(i * IMAGE_FLOATS, (i + m) * IMAGE_FLOATS), seeds.subarray(i, i + m), m, sorted), (length) => new Uint8Array(length));
     },
     close: () => pipe.close(),
   };

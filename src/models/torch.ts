@@ -1,22 +1,13 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, UsageError } from '../util/errors.js';
-import { fileSha256 } from '../util/hash.js';
 import { AGE_GROUP_COUNT } from '../dataset/age-groups.js';
 import type { Embedder, EmbedderInfo, FaceEstimates, Preprocessing } from './embedder.js';
-import { TorchPipe } from './torch-pipe.js';
+import { inBatches, runtimeDetails, startTorchWorker, TorchPipe, workerArgs, type TorchHeader, type TorchOpenOptions } from './torch-pipe.js';
 
-export type TorchDevice = 'auto' | 'cpu' | 'cuda';
+export type { TorchDevice } from './torch-pipe.js';
 
-export interface TorchEmbedderOptions {
-  device?: TorchDevice;
-  /** fp16 autocast on CUDA (ignored, and said so, when `auto` finds no GPU). */
-  fp16?: boolean;
-  /** Most images per frame sent to the worker; larger `embed` calls are split (default 64). */
-  batch?: number;
-  /** Where notes such as "auto: no CUDA, running on CPU" go (default: stderr). */
-  log?: (line: string) => void;
-}
+/** Images per frame unless told (`batch`). */
+export type TorchEmbedderOptions = TorchOpenOptions;
+const DEFAULT_BATCH = 64;
 
 /** MTLFace's input: aligned 112x112 RGB, (x/255 - 0.5) / 0.5, channels first. */
 export const TORCH_PREPROCESSING: Preprocessing = {
@@ -26,26 +17,17 @@ export const TORCH_PREPROCESSING: Preprocessing = {
   bgr: false,
   layout: 'nchw',
 };
-const IMAGE_FLOATS = 3 * 112 * 112;
+/** Floats of one preprocessed face: 3 x 112 x 112. */
+export const IMAGE_FLOATS = 3 * 112 * 112;
 /** Request frame header of python/ecaf_torch/protocol.py (little-endian uint32 n, floats per image). */
 const REQUEST_BYTES = 8;
 
 /** What the worker says about the model once it is loaded (first stdout line). */
-interface WorkerHeader {
+interface WorkerHeader extends TorchHeader {
   dim: number;
   /** Floats per answered row: the embedding, then with an age head the age and 7 group logits. */
   columns?: number;
-  device: string;
-  fp16: boolean;
-  note: string;
-  variant: string;
-  depth: string;
-  prefix: string;
   ageHead: boolean;
-  describe: string;
-  torch: string;
-  threads: number;
-  gpu: string;
 }
 
 /**
@@ -53,17 +35,7 @@ interface WorkerHeader {
  * (python/ecaf_torch/worker.py) that reads float32 batches from a pipe and answers embeddings.
  */
 export async function openTorchEmbedder(checkpoint: string, opts: TorchEmbedderOptions = {}): Promise<Embedder> {
-  const file = path.resolve(checkpoint);
-  const st = await stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new InputError({ file: checkpoint, expected: 'a PyTorch checkpoint file', found: 'nothing there' });
-  const batch = opts.batch ?? 64;
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a positive integer, got ${batch}`);
-  const worker = new TorchWorker(file, opts.device ?? 'auto', opts.fp16 ?? false);
-  const [header, sha] = await Promise.all([worker.ready, fileSha256(file)]).catch(async (err: unknown) => {
-    await worker.close();
-    throw err;
-  });
-  if (header.note) (opts.log ?? ((l: string) => process.stderr.write(`ecaf: ${l}\n`)))(header.note);
+  const { file, batch, worker, header, sha256: sha } = await startTorchWorker(checkpoint, opts, DEFAULT_BATCH, (f) => new TorchWorker(f, opts));
   const info: EmbedderInfo = {
     kind: 'torch',
     model: path.basename(file),
@@ -73,10 +45,7 @@ export async function openTorchEmbedder(checkpoint: string, opts: TorchEmbedderO
       architecture: `MTLFace ${header.depth}`,
       variant: header.variant,
       prefix: header.prefix || '(none)',
-      checkpoint: header.describe,
-      torch: header.torch,
-      ...(header.gpu ? { gpu: header.gpu } : { threads: header.threads }),
-      ...(header.note ? { note: header.note } : {}),
+      ...runtimeDetails(header),
     },
     weightsKey: sha,
     precision: header.fp16 ? 'fp16' : 'fp32',
@@ -120,9 +89,8 @@ class TorchWorker {
   readonly ready: Promise<WorkerHeader>;
   private columns = 0;
 
-  constructor(checkpoint: string, device: TorchDevice, fp16: boolean) {
-    const args = ['-m', 'ecaf_torch.worker', checkpoint, '--device', device, ...(fp16 ? ['--fp16'] : [])];
-    this.pipe = new TorchPipe<WorkerHeader>('the PyTorch worker', args, (a, b) => a * b * 4);
+  constructor(checkpoint: string, o: TorchOpenOptions) {
+    this.pipe = new TorchPipe<WorkerHeader>('the PyTorch worker', workerArgs('ecaf_torch.worker', checkpoint, o), (a, b) => a * b * 4);
     this.ready = this.pipe.ready.then((h) => {
       this.columns = h.columns ?? h.dim;
       return h;
@@ -146,18 +114,7 @@ class TorchWorker {
     if (input.length !== n * IMAGE_FLOATS) {
       throw new Error(`embed: ${n} images of 3x112x112 need ${n * IMAGE_FLOATS} floats, got ${input.length}`);
     }
-    if (n === 0) return new Float32Array(0);
-    const parts: Promise<Float32Array>[] = [];
-    for (let i = 0; i < n; i += batch) {
-      const m = Math.min(batch, n - i);
-      parts.push(this.send(input.subarray(i * IMAGE_FLOATS, (i + m) * IMAGE_FLOATS), m));
-    }
-    if (parts.length === 1) return parts[0]!;
-    const outs = await Promise.all(parts);
-    const dim = this.columns;
-    const all = new Float32Array(n * dim);
-    outs.forEach((o, k) => all.set(o, k * batch * dim));
-    return all;
+    return inBatches(n, batch, this.columns, (i, m) => this.send(input.subarray(i * IMAGE_FLOATS, (i + m) * IMAGE_FLOATS), m), (length) => new Float32Array(length));
   }
 
   close(): Promise<void> {

@@ -2,9 +2,9 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { datasetLayout } from '../dataset/layout.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { checkInt, InterruptedError } from '../util/errors.js';
 import { Progress } from '../util/progress.js';
+import { blankCanvas, blit, FONT, writeSheetPng } from './canvas.js';
 import { readSheetEntries, type SheetEntry, type SheetFilter } from './entries.js';
 import { cellOrigin, fitLabel, sheetGeometry, TILE_GAP, xmlEscape, type SheetGeometry } from './layout.js';
 
@@ -42,8 +42,6 @@ export interface ContactSheetResult {
 }
 
 export const DEFAULT_SHEET_NAME = 'contact-sheet.png';
-const BACKGROUND = { r: 32, g: 33, b: 36 };
-const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 
 /** A PNG grid of aligned faces: FFHQ and MTCNN side by side per id, failures as red tiles naming the status. */
 export async function drawContactSheet(options: ContactSheetOptions): Promise<ContactSheetResult> {
@@ -56,12 +54,7 @@ export async function drawContactSheet(options: ContactSheetOptions): Promise<Co
   const entries = all.slice(0, most);
   const g = sheetGeometry(entries.length, tile, columns);
 
-  const canvas = Buffer.alloc(g.width * g.height * 3);
-  for (let i = 0; i < canvas.length; i += 3) {
-    canvas[i] = BACKGROUND.r;
-    canvas[i + 1] = BACKGROUND.g;
-    canvas[i + 2] = BACKGROUND.b;
-  }
+  const canvas = blankCanvas(g.width, g.height);
   const missingTiles: { left: number; top: number }[] = [];
   const progress = options.progress === false ? undefined : new Progress({ label: 'sheet', total: entries.length, unit: 'id' });
   const limit = pLimit(4);
@@ -91,12 +84,7 @@ export async function drawContactSheet(options: ContactSheetOptions): Promise<Co
   const counts: Record<string, number> = {};
   for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;
   const header = headerLines(layout.root, entries.length, all.length, counts, g);
-  const overlay = Buffer.from(overlaySvg(g, entries, missingTiles, header));
-  const png = await sharp(canvas, { raw: { width: g.width, height: g.height, channels: 3 } })
-    .composite([{ input: overlay, left: 0, top: 0 }])
-    .png({ compressionLevel: 6 })
-    .toBuffer();
-  await writeFileAtomic(file, png);
+  await writeSheetPng(file, canvas, g.width, g.height, overlaySvg(g, entries, missingTiles, header));
   return { file, width: g.width, height: g.height, shown: entries.length, total: all.length, counts, labelsDrawn: await fontsAvailable() };
 }
 
@@ -107,12 +95,6 @@ async function tilePixels(file: string, tile: number): Promise<Buffer | undefine
   } catch {
     return undefined;
   }
-}
-
-/** Copy a square RGB tile into the canvas (faster and exacter than one composite layer per tile). */
-function blit(canvas: Buffer, canvasWidth: number, tile: Buffer, side: number, left: number, top: number): void {
-  const rowBytes = side * 3;
-  for (let y = 0; y < side; y++) tile.copy(canvas, ((top + y) * canvasWidth + left) * 3, y * rowBytes, (y + 1) * rowBytes);
 }
 
 function headerLines(root: string, shown: number, total: number, counts: Record<string, number>, g: SheetGeometry): [string, string] {

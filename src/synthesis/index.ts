@@ -11,11 +11,13 @@ import path from 'node:path';
 import { datasetLayout } from '../dataset/layout.js';
 import { modelStem, openEmbedder } from '../models/open.js';
 import { loadFace, writeTensor } from '../models/preprocess.js';
+import { IMAGE_FLOATS } from '../models/torch.js';
 import { openTorchSynthesizer, SYNTHESIS_PREPROCESSING, type SynthesisNoise, type Synthesizer, type SynthesizerInfo } from '../models/torch-synthesizer.js';
 import { runStage, type Stage, type StageOutcome, type StageResult, type Tally } from '../stage.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkInt, InputError } from '../util/errors.js';
 import { fileSha256 } from '../util/hash.js';
+import { groupBy } from '../util/group.js';
 import { Progress } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { readFaces, readLabels, readRendered, SETTINGS_FILE } from './inputs.js';
@@ -135,10 +137,8 @@ const DEFAULT_BATCH = 8;
 /** Render the tasks chunk by chunk, writing each face's PNGs; true when the signal stopped it first. */
 async function renderAll(synth: Synthesizer, todo: SynthesisTask[], chunkSize: number, s: SynthesisSettings, facesDir: string, signal: AbortSignal | undefined, told: (t: SynthesisTask, code: SynthesisOutcomeCode) => void): Promise<boolean> {
   // tasks of one chunk share their groups (a kept face renders only what it lacks)
-  const byGroups = new Map<string, SynthesisTask[]>();
-  for (const t of todo) byGroups.set(t.render.join(','), [...(byGroups.get(t.render.join(',')) ?? []), t]);
-  const chunks = [...byGroups.values()].flatMap((ts) => Array.from({ length: Math.ceil(ts.length / chunkSize) }, (_, k) => ts.slice(k * chunkSize, (k + 1) * chunkSize)));
-  const per = 3 * 112 * 112;
+  const chunks = [...groupBy(todo, (t) => t.render.join(',')).values()].flatMap((ts) => Array.from({ length: Math.ceil(ts.length / chunkSize) }, (_, k) => ts.slice(k * chunkSize, (k + 1) * chunkSize)));
+  const per = IMAGE_FLOATS;
   const side = synth.size;
   const bytes = side * side * 3;
   const write = async (ready: SynthesisTask[], groups: number[], pixels: Uint8Array) =>
@@ -201,7 +201,8 @@ async function scoreFolder(o: SynthesisOptions, faces: SynthesisFace[], groups: 
   const log = o.log ?? defaultLog;
   const judgeModels = [{ model: o.judge ?? 'builtin', self: false }, ...(o.selfJudge === false ? [] : [{ model: o.model, self: true }])];
   for (const j of judgeModels) {
-    const embedder = await openEmbedder(j.model, { device: o.device, fp16: o.fp16, log });
+    // the checkpoint judging itself was hashed for the settings already
+    const embedder = await openEmbedder(j.model, { device: o.device, fp16: o.fp16, log, ...(j.self ? { sha256: settings.checkpointSha256 } : {}) });
     try {
       const { outputs, interrupted } = await judgeFaces(embedder, { inputs, rendered, cacheRoot: layout.cache, signal, progress: o.progress });
       if (interrupted) return undefined;
